@@ -1,0 +1,56 @@
+// swift-tools-version: 6.2
+// swift-virt: a libvirt-style virtualization manager with an embedded KVM hypervisor, in Swift.
+// Layout and dependency rules: docs/architecture.md. Dependencies point downwards only.
+import PackageDescription
+
+/// Every Swift target: Swift 6 language mode (package-wide) and warnings as errors.
+let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
+/// C code in the shims is held to the same standard.
+let strictC: [CSetting] = [.define("_GNU_SOURCE"), .unsafeFlags(["-Wall", "-Werror"])]
+
+let package = Package(
+    name: "swift-virt",
+    targets: [
+        // C: system libraries (Debian -dev packages) and our own shim.
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        .target(name: "CVirtShims", cSettings: strictC),
+
+        // The shared vocabulary: errors, cpusets, frames, .conf files. Standard library only.
+        .target(name: "VirtBase", swiftSettings: strict),
+
+        // The management API: domain model, XML, validation, store, Connection/Driver.
+        .target(
+            name: "VirtCore",
+            dependencies: ["VirtBase", "CLibXML2", "CSQLite", "CVirtShims"],
+            swiftSettings: strict),
+
+        // Mechanism modules: plain values in, no VirtCore, no libxml2, no full Foundation.
+        .target(name: "KVM", dependencies: ["VirtBase", "CVirtShims"], path: "Sources/Drivers/KVM",
+                swiftSettings: strict),
+        .target(name: "Host", dependencies: ["VirtBase", "CVirtShims"], path: "Sources/Drivers/Host",
+                swiftSettings: strict),
+
+        // Drivers.
+        .target(name: "TestDriver", dependencies: ["VirtCore"], path: "Sources/Drivers/Test",
+                swiftSettings: strict),
+        .target(name: "KVMDriver", dependencies: ["VirtCore", "KVM", "Host", "CVirtShims"],
+                path: "Sources/Drivers/KVMDriver", swiftSettings: strict),
+
+        // Executables (thin mains).
+        .executableTarget(name: "virtsh", dependencies: ["VirtCore", "TestDriver", "KVMDriver", "CEdit", "CVirtShims"],
+                          swiftSettings: strict),
+        .executableTarget(name: "virt-kvm", dependencies: ["KVM", "VirtBase", "CVirtShims"], swiftSettings: strict),
+        .executableTarget(name: "virtlockd", dependencies: ["VirtBase", "CVirtShims"], swiftSettings: strict),
+
+        // Tests: one target per module.
+        .testTarget(name: "VirtBaseTests", dependencies: ["VirtBase"], swiftSettings: strict),
+        .testTarget(name: "VirtCoreTests", dependencies: ["VirtCore"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "TestDriverTests", dependencies: ["TestDriver", "VirtCore"], swiftSettings: strict),
+        .testTarget(name: "KVMDriverTests", dependencies: ["KVMDriver", "VirtCore"], swiftSettings: strict),
+        .testTarget(name: "KVMTests", dependencies: ["KVM"], exclude: ["Guests"], swiftSettings: strict),
+        .testTarget(name: "HostTests", dependencies: ["Host"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "virtshTests", dependencies: ["VirtCore"], exclude: ["Snapshots"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,172 @@
+import Foundation
+import VirtBase
+
+/// A hypervisor driver behind a `Connection` (libvirt's `virHypervisorDriver`): `test:///`, `kvm:///`.
+///
+/// Drivers deal in values (`DomainDefinition`, `DomainSummary`); `Connection` does the XML. Every thrown
+/// error is a `VirtError`. Calls are blocking and are made from one thread at a time per driver instance.
+public protocol Driver: AnyObject {
+    /// The URI this driver was opened with, canonical (`test:///default`, `kvm:///embed?root=/x`).
+    var uri: String { get }
+    /// libvirt's hypervisor type name for `version`: `TEST`, `KVM`.
+    var typeName: String { get }
+    /// The hypervisor's version for `version` (`Running hypervisor: TEST 0.0.2`).
+    var hypervisorVersion: String { get }
+
+    /// The host's name as the driver sees it.
+    func hostname() throws -> String
+    /// The capabilities document (libvirt's capabilities XML).
+    func capabilitiesXML() throws -> String
+    /// `nodeinfo`.
+    func nodeInfo() throws -> NodeInfo
+
+    /// Every domain the driver knows, active and inactive, unfiltered and unsorted.
+    func listDomains() throws -> [DomainSummary]
+    /// One domain by name, uuid or id; `Domain not found: ...` when there is none.
+    func lookup(_ key: DomainLookupKey) throws -> DomainSummary
+    /// Defines (or redefines, same name and uuid) a persistent domain.
+    func define(_ definition: DomainDefinition) throws -> DomainSummary
+    /// Removes a persistent definition; a running domain becomes transient.
+    func undefine(_ uuid: UUID) throws
+    /// The definition, either the persistent one (`live == false`, `dumpxml --inactive`) or the running one with
+    /// its live values filled in (pty paths, labels, chosen nodesets). The id is in the summary.
+    func definition(_ uuid: UUID, live: Bool) throws -> DomainDefinition
+    /// `dominfo` data.
+    func info(_ uuid: UUID) throws -> DomainInfo
+
+    func start(_ uuid: UUID, flags: StartFlags) throws
+    func shutdown(_ uuid: UUID) throws
+    func destroy(_ uuid: UUID, graceful: Bool) throws
+    func reboot(_ uuid: UUID) throws
+    func reset(_ uuid: UUID) throws
+    func suspend(_ uuid: UUID) throws
+    func resume(_ uuid: UUID) throws
+    func setAutostart(_ uuid: UUID, _ enabled: Bool) throws
+}
+
+/// How a domain is named on the command line: virsh tries id, then uuid, then name.
+public enum DomainLookupKey: Sendable, Equatable, CustomStringConvertible {
+    case name(String)
+    case uuid(UUID)
+    case id(Int)
+
+    public var description: String {
+        switch self {
+        case .name(let name): name
+        case .uuid(let uuid): uuid.uuidString.lowercased()
+        case .id(let id): String(id)
+        }
+    }
+}
+
+/// One row of `list`: what is known about a domain without reading its XML.
+public struct DomainSummary: Sendable, Equatable {
+    /// The running id; nil when inactive (virsh prints `-`).
+    public var id: Int?
+    public var name: String
+    public var uuid: UUID
+    public var state: DomainStateReason
+    public var persistent: Bool
+    public var autostart: Bool
+    public var title: String?
+
+    public init(
+        id: Int?, name: String, uuid: UUID, state: DomainStateReason, persistent: Bool = true,
+        autostart: Bool = false, title: String? = nil
+    ) {
+        self.id = id
+        self.name = name
+        self.uuid = uuid
+        self.state = state
+        self.persistent = persistent
+        self.autostart = autostart
+        self.title = title
+    }
+}
+
+/// `dominfo` data beyond the summary.
+public struct DomainInfo: Sendable, Equatable {
+    public var osType: String
+    public var vcpus: Int
+    /// CPU time used, ns (0 when inactive).
+    public var cpuTimeNs: UInt64
+    /// `Max memory:` KiB; nil prints `no limit`.
+    public var maxMemoryKiB: UInt64?
+    /// `Used memory:` KiB.
+    public var memoryKiB: UInt64
+    public var managedSave: Bool
+    /// The primary security model's block, when the driver has one.
+    public var security: SecurityInfo?
+
+    public init(
+        osType: String, vcpus: Int, cpuTimeNs: UInt64, maxMemoryKiB: UInt64?, memoryKiB: UInt64,
+        managedSave: Bool = false, security: SecurityInfo? = nil
+    ) {
+        self.osType = osType
+        self.vcpus = vcpus
+        self.cpuTimeNs = cpuTimeNs
+        self.maxMemoryKiB = maxMemoryKiB
+        self.memoryKiB = memoryKiB
+        self.managedSave = managedSave
+        self.security = security
+    }
+
+    /// `Security model:`, `Security DOI:`, `Security label:`.
+    public struct SecurityInfo: Sendable, Equatable {
+        public var model: String
+        public var doi: String
+        /// The process label; nil when the domain is inactive.
+        public var label: String?
+        /// Whether the label is enforced (`(enforcing)`) or only recorded.
+        public var enforcing: Bool
+        public init(model: String, doi: String, label: String?, enforcing: Bool) {
+            self.model = model
+            self.doi = doi
+            self.label = label
+            self.enforcing = enforcing
+        }
+    }
+}
+
+/// `nodeinfo`.
+public struct NodeInfo: Sendable, Equatable {
+    public var model: String
+    public var cpus: Int
+    public var mhz: Int
+    public var nodes: Int
+    public var sockets: Int
+    public var cores: Int
+    public var threads: Int
+    public var memoryKiB: UInt64
+
+    public init(
+        model: String, cpus: Int, mhz: Int, nodes: Int, sockets: Int, cores: Int, threads: Int, memoryKiB: UInt64
+    ) {
+        self.model = model
+        self.cpus = cpus
+        self.mhz = mhz
+        self.nodes = nodes
+        self.sockets = sockets
+        self.cores = cores
+        self.threads = threads
+        self.memoryKiB = memoryKiB
+    }
+}
+
+/// `start` options.
+public struct StartFlags: OptionSet, Sendable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+    /// `--paused`: create the guest but leave its vCPUs stopped.
+    public static let paused = StartFlags(rawValue: 1)
+    /// `--force-boot`.
+    public static let forceBoot = StartFlags(rawValue: 2)
+}
+
+/// Builds a `Driver` for the URIs of one scheme (`test`, `kvm`). The executables pass the factories they link.
+public protocol DriverFactory: Sendable {
+    /// The URI scheme this factory answers (`test`, `kvm`).
+    var scheme: String { get }
+    /// Opens a driver for `uri`; throws `no connection driver available for ...` or a clear error otherwise.
+    func open(_ uri: ConnectionURI) throws -> any Driver
+}
