@@ -17,8 +17,8 @@ let package = Package(
         .systemLibrary(name: "CEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         .target(name: "CVirtShims", cSettings: strictC),
 
-        // The shared vocabulary: errors, cpusets, frames, .conf files. Standard library only.
-        .target(name: "VirtBase", swiftSettings: strict),
+        // The shared vocabulary: errors, cpusets, frames, .conf files. Standard library, FoundationEssentials (JSON) and the C shim only.
+        .target(name: "VirtBase", dependencies: ["CVirtShims"], swiftSettings: strict),
 
         // The management API: domain model, XML, validation, store, Connection/Driver.
         .target(

@@ -1,0 +1,29 @@
+// Process creation for the per-domain processes: fork + exec where the child runs only
+// async-signal-safe calls (the parent may have threads).
+#ifndef CVIRT_SPAWN_H
+#define CVIRT_SPAWN_H
+
+#include <sys/types.h>
+
+/// What the child does between fork and exec.
+struct cvirt_spawn_options {
+    /// Descriptors that must survive exec: their close-on-exec flag is cleared in the child only.
+    const int *keep_fds;
+    /// Number of entries in keep_fds.
+    int keep_count;
+    /// Signal delivered to the child when the parent dies (PR_SET_PDEATHSIG), or 0 for none.
+    int parent_death_signal;
+    /// Non-zero: the child calls setsid() and so leaves the caller's session and terminal.
+    int new_session;
+    /// Descriptor to put on the child's stdin, stdout and stderr, or -1 to keep the parent's.
+    int stdio_fd;
+};
+
+/// Forks and executes `path` with `argv` and `envp` (both NULL-terminated). Between fork and exec the
+/// child only: clears close-on-exec on keep_fds, redirects stdio, calls setsid, sets the parent-death
+/// signal and checks getppid() so a parent that died in between is noticed, resets the signal mask,
+/// then execve. Returns the child's pid once exec has succeeded; if anything failed in the child,
+/// returns -1 with errno set to the child's errno (the child is reaped), so exec errors reach the caller.
+pid_t cvirt_spawn(const char *path, char *const argv[], char *const envp[], const struct cvirt_spawn_options *options);
+
+#endif
