@@ -14,9 +14,10 @@ static void child(int report, pid_t parent, const char *path, char *const argv[]
     for (int i = 0; o && i < o->keep_count; i++) {
         if (fcntl(o->keep_fds[i], F_SETFD, 0) < 0) goto fail;
     }
-    if (o && o->stdio_fd >= 0) {
+    if (o) {
+        const int sources[3] = {o->stdin_fd, o->stdout_fd, o->stderr_fd};
         for (int target = 0; target <= 2; target++) {
-            if (dup2(o->stdio_fd, target) < 0) goto fail;
+            if (sources[target] >= 0 && sources[target] != target && dup2(sources[target], target) < 0) goto fail;
         }
     }
     if (o && o->new_session && setsid() < 0) goto fail;
@@ -67,4 +68,16 @@ pid_t cvirt_spawn(const char *path, char *const argv[], char *const envp[], cons
         return -1;
     }
     return pid;
+}
+
+int cvirt_pipe_cloexec(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC);
+}
+
+char **cvirt_environment(void) {
+    return environ;
+}
+
+pid_t cvirt_self_tid(void) {
+    return gettid();
 }

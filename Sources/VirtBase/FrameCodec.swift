@@ -38,6 +38,11 @@ public enum FrameCodec {
         return try frame([UInt8](data))
     }
 
+    /// Encodes `value` as one line of JSON (no frame header, a trailing newline): status files, pipe reports.
+    public static func jsonLine<T: Encodable>(_ value: T) throws(FrameError) -> [UInt8] {
+        Array(try encode(value).dropFirst(headerBytes)) + [UInt8(ascii: "\n")]
+    }
+
     /// Decodes a frame's JSON payload as `T`.
     public static func decode<T: Decodable>(_ type: T.Type, from payload: [UInt8]) throws(FrameError) -> T {
         do {

@@ -5,8 +5,21 @@ import Synchronization
 /// closed; malformed and oversized frames get an error reply and their connection is closed; the server
 /// lives on. Used by the hypervisor's monitor and the lock daemon.
 public final class FrameServer: Sendable {
-    /// Answers one request: returns a framed reply built with `WireReply.frame`.
-    public typealias Handler = @Sendable (WireRequest, PeerCredentials) -> [UInt8]
+    /// Answers one request.
+    public typealias Handler = @Sendable (WireRequest, PeerCredentials) -> Reply
+
+    /// A framed reply (built with `WireReply.frame`) and what to do once it is written.
+    public struct Reply: Sendable {
+        /// The bytes to send.
+        public var frame: [UInt8]
+        /// Runs after the reply was sent (or could not be): e.g. stop the process the reply announced.
+        public var afterSend: (@Sendable () -> Void)?
+        /// A reply.
+        public init(_ frame: [UInt8], afterSend: (@Sendable () -> Void)? = nil) {
+            self.frame = frame
+            self.afterSend = afterSend
+        }
+    }
 
     private let listener: UnixSocketListener
     private let allowedUIDs: Set<UInt32>
@@ -107,8 +120,9 @@ public final class FrameServer: Sendable {
                 continue
             }
             let reply = handler(request, peer)
+            defer { reply.afterSend?() }
             do {
-                try connection.send(reply, timeoutMilliseconds: Self.sendTimeoutMilliseconds)
+                try connection.send(reply.frame, timeoutMilliseconds: Self.sendTimeoutMilliseconds)
             } catch {
                 return
             }

@@ -32,14 +32,16 @@ struct UnixSocketTests {
         let listener = try UnixSocketListener(path: path)
         let server = FrameServer(listener: listener, allowedUIDs: allowed) { request, _ in
             guard request.method == "echo" else {
-                return WireReply.frame(
-                    id: request.id,
-                    error: WireError(code: WireError.unknownMethod, message: "unknown method '\(request.method)'"))
+                return FrameServer.Reply(
+                    WireReply.frame(
+                        id: request.id,
+                        error: WireError(code: WireError.unknownMethod, message: "unknown method '\(request.method)'")))
             }
             do {
-                return try WireReply.frame(id: request.id, result: request.params(Echo.self))
+                return FrameServer.Reply(try WireReply.frame(id: request.id, result: request.params(Echo.self)))
             } catch {
-                return WireReply.frame(id: request.id, error: error as? WireError ?? WireError(code: "x", message: "\(error)"))
+                let wire = error as? WireError ?? WireError(code: "x", message: "\(error)")
+                return FrameServer.Reply(WireReply.frame(id: request.id, error: wire))
             }
         }
         try DetachedThread.start("test server") { server.serve() }

@@ -15,8 +15,12 @@ struct cvirt_spawn_options {
     int parent_death_signal;
     /// Non-zero: the child calls setsid() and so leaves the caller's session and terminal.
     int new_session;
-    /// Descriptor to put on the child's stdin, stdout and stderr, or -1 to keep the parent's.
-    int stdio_fd;
+    /// Descriptor to put on the child's stdin, or -1 to keep the parent's.
+    int stdin_fd;
+    /// Descriptor to put on the child's stdout, or -1 to keep the parent's.
+    int stdout_fd;
+    /// Descriptor to put on the child's stderr, or -1 to keep the parent's.
+    int stderr_fd;
 };
 
 /// Forks and executes `path` with `argv` and `envp` (both NULL-terminated). Between fork and exec the
@@ -25,5 +29,14 @@ struct cvirt_spawn_options {
 /// then execve. Returns the child's pid once exec has succeeded; if anything failed in the child,
 /// returns -1 with errno set to the child's errno (the child is reaped), so exec errors reach the caller.
 pid_t cvirt_spawn(const char *path, char *const argv[], char *const envp[], const struct cvirt_spawn_options *options);
+
+/// pipe2(fds, O_CLOEXEC): both ends close-on-exec. Returns 0, or -1 with errno set.
+int cvirt_pipe_cloexec(int fds[2]);
+
+/// The calling thread's OS thread id (gettid).
+pid_t cvirt_self_tid(void);
+
+/// The process environment (`environ`), for building a child's envp.
+char **cvirt_environment(void);
 
 #endif

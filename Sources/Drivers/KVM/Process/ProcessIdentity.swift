@@ -1,0 +1,42 @@
+import VirtBase
+
+/// A process named so that a recycled pid cannot be mistaken for it: the pid and its start time in clock
+/// ticks since boot (`/proc/PID/stat` field 22, `starttime`).
+public struct ProcessIdentity: Codable, Sendable, Equatable, Hashable {
+    /// The process id.
+    public var pid: Int32
+    /// `starttime` from `/proc/PID/stat`.
+    public var startTime: UInt64
+
+    /// An identity from known values (read back from the store).
+    public init(pid: Int32, startTime: UInt64) {
+        self.pid = pid
+        self.startTime = startTime
+    }
+
+    /// The identity of the running process `pid`; nil when there is none (or only its zombie).
+    /// `procRoot` is `/proc` on the host and a fixture tree in tests.
+    public static func of(_ pid: Int32, procRoot: String = "/proc") -> ProcessIdentity? {
+        guard pid > 0, let fields = try? statFields(pid, procRoot: procRoot) else { return nil }
+        // fields[0] is field 3 (state); starttime is field 22.
+        let stateIndex = 0
+        let startTimeIndex = 22 - 3
+        guard fields.count > startTimeIndex, let startTime = UInt64(fields[startTimeIndex]) else { return nil }
+        if fields[stateIndex] == "Z" || fields[stateIndex] == "X" { return nil }
+        return ProcessIdentity(pid: pid, startTime: startTime)
+    }
+
+    /// Whether this very process (same pid, same start time) is still running.
+    public func isAlive(procRoot: String = "/proc") -> Bool {
+        ProcessIdentity.of(pid, procRoot: procRoot) == self
+    }
+
+    /// The fields of `/proc/PID/stat` after the command name (which may hold spaces and parentheses:
+    /// the name ends at the last `)`).
+    static func statFields(_ pid: Int32, procRoot: String) throws(VirtError) -> [Substring]? {
+        guard let text = try SmallFile.readText("\(procRoot)/\(pid)/stat", limit: 4096),
+            let close = text.lastIndex(of: ")")
+        else { return nil }
+        return text[text.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
+    }
+}

@@ -1,0 +1,130 @@
+import KVM
+import VirtBase
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension DomainProcess {
+    /// How long `start` waits for the guest to be ready by default.
+    public static let defaultStartTimeoutMilliseconds = 30_000
+
+    /// Starts the domain's supervisor (detached: its own session, it outlives the caller) through
+    /// `virt-kvm supervise`, and returns once the hypervisor reports the guest ready and the monitor answers.
+    /// On failure the error carries the hypervisor's own text, and nothing is left running or on disk
+    /// (the log file excepted). A domain whose supervisor still runs is refused as already active.
+    public static func start(
+        _ configuration: SupervisorConfiguration, executable: String? = nil,
+        timeoutMilliseconds: Int = defaultStartTimeoutMilliseconds
+    ) throws(VirtError) -> DomainProcess {
+        let files = configuration.runFiles
+        let name = configuration.hypervisor.name
+        if let running = recordedSupervisor(files) {
+            throw VirtError(
+                .operationInvalid, .kvm, "Domain is already active: domain '\(name)' has a supervisor (pid \(running.pid))")
+        }
+        cleanRunFiles(files)
+        try SmallFile.makeDirectories(files.runDirectory, mode: 0o755)
+        let path: String
+        if let executable { path = executable } else { path = try locateExecutable() }
+        let report: LaunchReport
+        do {
+            report = try launch(path, configuration, timeoutMilliseconds: timeoutMilliseconds)
+        } catch {
+            abandon(files)
+            throw error
+        }
+        guard report.error == nil, let supervisor = report.supervisor, let hypervisor = report.hypervisor else {
+            abandon(files, supervisor: report.supervisor)
+            throw VirtError(
+                .operationFailed, .kvm,
+                "domain '\(name)' did not start: \(report.error ?? "the supervisor did not name its processes")")
+        }
+        let process = DomainProcess(runFiles: files, supervisor: supervisor, hypervisor: hypervisor)
+        do {
+            _ = try process.status()
+        } catch {
+            _ = process.destroy()
+            throw VirtError(.operationFailed, .kvm, "domain '\(name)' started but its monitor does not answer: \(error)")
+        }
+        return process
+    }
+
+    /// `virt-kvm` beside the running executable (virtsh and the test runner live in the same build
+    /// directory), or `$SWIFT_VIRT_KVM` when set.
+    public static func locateExecutable() throws(VirtError) -> String {
+        if let override = getenv("SWIFT_VIRT_KVM") { return String(cString: override) }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        if length > 0 {
+            let own = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if let slash = own.lastIndex(of: "/") {
+                let candidate = String(own[..<slash]) + "/virt-kvm"
+                if access(candidate, X_OK) == 0 { return candidate }
+            }
+        }
+        throw VirtError(
+            .operationFailed, .kvm,
+            "cannot find the virt-kvm executable beside this program; install it there or set SWIFT_VIRT_KVM")
+    }
+
+    /// Runs `virt-kvm supervise --config -` with the configuration on stdin and reads its one-line report.
+    private static func launch(_ executable: String, _ configuration: SupervisorConfiguration, timeoutMilliseconds: Int)
+        throws(VirtError) -> LaunchReport
+    {
+        let bytes: [UInt8]
+        do {
+            bytes = try FrameCodec.jsonLine(configuration)
+        } catch {
+            throw VirtError(.internalError, .kvm, "cannot encode the supervisor configuration: \(error)")
+        }
+        let input = try ChildProcess.pipe()
+        let output = try ChildProcess.pipe()
+        let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        var options = ChildProcess.Options()
+        options.stdin = input.read
+        options.stdout = output.write
+        options.stderr = null
+        let pid: Int32
+        do {
+            pid = try ChildProcess.spawn(executable, [executable, "supervise", "--config", "-"], options: options)
+        } catch {
+            [input.read, input.write, output.read, output.write, null].forEach { _ = close($0) }
+            throw error
+        }
+        [input.read, output.write, null].forEach { _ = close($0) }
+        try? SmallFile.writeAll(input.write, bytes, what: "virt-kvm's stdin")
+        close(input.write)
+        let line: String?
+        do {
+            line = try ChildProcess.readLine(output.read, timeoutMilliseconds: timeoutMilliseconds)
+        } catch {
+            close(output.read)
+            kill(pid, SIGKILL)
+            _ = try? ChildProcess.wait(pid)
+            throw VirtError(
+                .operationTimeout, .kvm,
+                "domain '\(configuration.hypervisor.name)' was not ready within \(timeoutMilliseconds) ms; "
+                    + "see '\(configuration.runFiles.logFile)'")
+        }
+        close(output.read)
+        let termination = try? ChildProcess.wait(pid)
+        guard let line, let report = try? FrameCodec.decode(LaunchReport.self, from: Array(line.utf8)) else {
+            throw VirtError(
+                .operationFailed, .kvm,
+                "virt-kvm supervise \(termination?.description ?? "ended") without a report; "
+                    + "see '\(configuration.runFiles.logFile)'")
+        }
+        return report
+    }
+
+    /// After a failed start: make sure no process of this start survives, then remove its run files —
+    /// unless another, live supervisor owns them (a concurrent start that won).
+    private static func abandon(_ files: RunFiles, supervisor: ProcessIdentity? = nil) {
+        if let supervisor, supervisor.isAlive() {
+            if let hypervisor = recordedHypervisor(files) { kill(hypervisor.pid, SIGKILL) }
+            if !waitForExit(supervisor, milliseconds: 2_000) { kill(supervisor.pid, SIGKILL) }
+        }
+        if recordedSupervisor(files) == nil { cleanRunFiles(files) }
+    }
+}

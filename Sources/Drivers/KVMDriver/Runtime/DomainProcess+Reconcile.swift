@@ -1,0 +1,138 @@
+import KVM
+import VirtBase
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension DomainProcess {
+    /// Whether a domain still runs, as the next management call must decide it.
+    public enum Liveness: Equatable, Sendable {
+        /// The supervisor runs; the value carries the current hypervisor (it changes after a restart).
+        case running(DomainProcess)
+        /// The domain ended: the supervisor's status file, or `crashed` when the processes vanished without
+        /// one. The run files are already removed.
+        case ended(DomainExitStatus)
+    }
+
+    /// How long `liveness()` lets a supervisor whose hypervisor died finish writing its status file.
+    static let supervisorWrapUpMilliseconds = 1_000
+
+    /// Folds status files and vanished processes into one answer: running, or ended with how (consuming
+    /// the status file and cleaning the run files). Never talks to the monitor, so it cannot hang.
+    public func liveness() -> Liveness {
+        if supervisor.isAlive() {
+            if let current = DomainProcess.recordedHypervisor(runFiles) {
+                var refreshed = self
+                refreshed.hypervisor = current
+                return .running(refreshed)
+            }
+            // The hypervisor is gone: the supervisor is restarting it or about to write the status file.
+            _ = DomainProcess.waitForExit(supervisor, milliseconds: DomainProcess.supervisorWrapUpMilliseconds)
+            if supervisor.isAlive() {
+                var refreshed = self
+                if let current = DomainProcess.recordedHypervisor(runFiles) { refreshed.hypervisor = current }
+                return .running(refreshed)
+            }
+        }
+        // Without its supervisor a hypervisor dies by its parent-death signal; make sure of it.
+        if hypervisor.isAlive() { kill(hypervisor.pid, SIGKILL) }
+        let status =
+            DomainProcess.consumeStatus(runFiles)
+            ?? DomainExitStatus(
+                reason: .crashed,
+                detail: "the processes of domain '\(runFiles.name)' (supervisor \(supervisor.pid), hypervisor "
+                    + "\(hypervisor.pid)) vanished without recording how the guest ended",
+                epochSeconds: Int(time(nil)))
+        DomainProcess.cleanRunFiles(runFiles)
+        return .ended(status)
+    }
+
+    /// Stops the domain: asks the hypervisor to quit, and kills hypervisor and supervisor if they are not
+    /// gone within `graceMilliseconds` (2 s by default). Returns how the domain ended and leaves no run file.
+    @discardableResult
+    public func destroy(graceMilliseconds: Int = 2_000) -> DomainExitStatus {
+        let deadline = DomainProcess.monotonicMilliseconds() + graceMilliseconds
+        if supervisor.isAlive() {
+            var quick = self
+            quick.monitorTimeoutMilliseconds = max(1, graceMilliseconds / 2)
+            try? quick.quit()
+            let left = max(0, deadline - DomainProcess.monotonicMilliseconds())
+            if !DomainProcess.waitForExit(supervisor, milliseconds: left) {
+                for process in [DomainProcess.recordedHypervisor(runFiles), hypervisor, supervisor] {
+                    if let process, process.isAlive() { kill(process.pid, SIGKILL) }
+                }
+                _ = DomainProcess.waitForExit(supervisor, milliseconds: graceMilliseconds)
+            }
+        } else if hypervisor.isAlive() {
+            kill(hypervisor.pid, SIGKILL)
+        }
+        let status =
+            DomainProcess.consumeStatus(runFiles)
+            ?? DomainExitStatus(
+                reason: .destroyed, detail: "domain '\(runFiles.name)' was killed", epochSeconds: Int(time(nil)))
+        DomainProcess.cleanRunFiles(runFiles)
+        // A domain destroyed from outside is `destroyed`, whatever the hypervisor said on its way out.
+        if status.reason == .crashed || status.reason == .destroyed {
+            var destroyed = status
+            destroyed.reason = .destroyed
+            return destroyed
+        }
+        return status
+    }
+
+    /// Reads and removes `<run>/<name>.status`; nil when there is none (or it is unreadable, which is
+    /// reported as its detail rather than lost).
+    public static func consumeStatus(_ files: RunFiles) -> DomainExitStatus? {
+        guard let bytes = try? SmallFile.read(files.statusFile) else { return nil }
+        SmallFile.remove(files.statusFile)
+        do {
+            return try FrameCodec.decode(DomainExitStatus.self, from: bytes)
+        } catch {
+            return DomainExitStatus(
+                reason: .crashed, detail: "the status file '\(files.statusFile)' is unreadable: \(error)",
+                epochSeconds: Int(time(nil)))
+        }
+    }
+
+    /// Removes the domain's pid files, status file and monitor socket.
+    public static func cleanRunFiles(_ files: RunFiles) {
+        files.all.forEach(SmallFile.remove)
+    }
+
+    /// The supervisor named by `<name>.supervisor.pid`, if it runs.
+    static func recordedSupervisor(_ files: RunFiles) -> ProcessIdentity? {
+        recordedProcess(files.supervisorPIDFile)
+    }
+
+    /// The hypervisor named by `<name>.pid`, if it runs.
+    static func recordedHypervisor(_ files: RunFiles) -> ProcessIdentity? {
+        recordedProcess(files.hypervisorPIDFile)
+    }
+
+    private static func recordedProcess(_ path: String) -> ProcessIdentity? {
+        guard let text = try? SmallFile.readText(path, limit: 64),
+            let pid = Int32(text.split(separator: "\n").first ?? "")
+        else { return nil }
+        return ProcessIdentity.of(pid)
+    }
+
+    /// Polls until `process` is gone or `milliseconds` pass; true when it is gone.
+    static func waitForExit(_ process: ProcessIdentity, milliseconds: Int) -> Bool {
+        let deadline = monotonicMilliseconds() + milliseconds
+        while process.isAlive() {
+            if monotonicMilliseconds() >= deadline { return false }
+            usleep(pollMicroseconds)
+        }
+        return true
+    }
+
+    /// The polling interval while waiting for a process to end.
+    static let pollMicroseconds: UInt32 = 5_000
+
+    static func monotonicMilliseconds() -> Int {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return now.tv_sec * 1_000 + now.tv_nsec / 1_000_000
+    }
+}

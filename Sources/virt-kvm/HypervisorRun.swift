@@ -1,0 +1,89 @@
+import KVM
+import VirtBase
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One hypervisor process from fork to reaping: the supervisor starts it with its descriptors, reads its
+/// reports until the pipe closes, and waits for it.
+struct HypervisorRun {
+    let configurationBytes: [UInt8]
+    let files: RunFiles
+    let monitorFD: Int32
+    let paused: Bool
+
+    /// How one run ended.
+    struct Outcome {
+        /// The hypervisor said `ready`.
+        var ready = false
+        /// Its `exit` report.
+        var guestExit: GuestExit?
+        /// Whether a shutdown request was pending at exit.
+        var shutdownRequested = false
+        /// Its `error` report, or why it could not be started.
+        var error: String?
+        /// How the process ended; nil when it never started.
+        var termination: ChildProcess.Termination?
+        /// Its pid.
+        var pid: Int32 = 0
+    }
+
+    /// Starts the hypervisor and follows it to its end; `onReady` runs once it reports ready.
+    func execute(onReady: (Int32) -> Void) -> Outcome {
+        var outcome = Outcome()
+        let pid: Int32
+        let reportRead: Int32
+        do {
+            let config = try ChildProcess.pipe()
+            let report = try ChildProcess.pipe()
+            let pidFD = open(files.hypervisorPIDFile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard pidFD >= 0 else { throw SmallFile.failure("cannot create pid file '\(files.hypervisorPIDFile)'") }
+            var arguments = [
+                "virt-kvm", "hypervisor", "--config-fd", "\(config.read)", "--monitor-fd", "\(monitorFD)",
+                "--report-fd", "\(report.write)", "--pid-fd", "\(pidFD)",
+            ]
+            if paused { arguments.append("--paused") }
+            var options = ChildProcess.Options()
+            options.keep = [config.read, report.write, monitorFD, pidFD]
+            options.parentDeathSignal = SIGKILL
+            defer {
+                close(config.read)
+                close(report.write)
+                close(pidFD)
+            }
+            do {
+                pid = try ChildProcess.spawn("/proc/self/exe", arguments, options: options)
+            } catch {
+                close(config.write)
+                close(report.read)
+                throw error
+            }
+            // The hypervisor reads its configuration first; a write error means it died, which the
+            // report pipe and waitpid tell below.
+            try? SmallFile.writeAll(config.write, configurationBytes, what: "the configuration pipe")
+            close(config.write)
+            reportRead = report.read
+        } catch {
+            outcome.error = "\(error)"
+            return outcome
+        }
+        outcome.pid = pid
+        while let line = try? ChildProcess.readLine(reportRead, timeoutMilliseconds: nil) {
+            guard let report = HypervisorReport.parse(line) else { continue }
+            switch report.event {
+            case .ready:
+                outcome.ready = true
+                onReady(pid)
+            case .exit:
+                outcome.guestExit = report.guestExit
+                outcome.shutdownRequested = report.shutdownRequested ?? false
+            case .error:
+                outcome.error = report.message
+            }
+        }
+        close(reportRead)
+        outcome.termination = try? ChildProcess.wait(pid)
+        return outcome
+    }
+}

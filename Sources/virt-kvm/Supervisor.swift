@@ -1,0 +1,142 @@
+import KVM
+import VirtBase
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The supervisor mode: detached (its own session, output to the domain's log), it holds the domain's
+/// supervisor pid file (locked) and monitor socket, starts the hypervisor, restarts it when a lifecycle
+/// action says so, and when the guest is gone for good writes `<run>/<name>.status` and exits.
+final class Supervisor {
+    private let configuration: SupervisorConfiguration
+    private let configurationBytes: [UInt8]
+    private var readyFD: Int32?
+    private var files: RunFiles { configuration.runFiles }
+    private var name: String { configuration.hypervisor.name }
+
+    init(configuration: SupervisorConfiguration, configurationBytes: [UInt8], readyFD: Int32) {
+        self.configuration = configuration
+        self.configurationBytes = configurationBytes
+        self.readyFD = readyFD
+    }
+
+    /// Supervises the domain until it ends; returns the process exit status.
+    func run() -> Int32 {
+        let lockFD: Int32
+        let listener: UnixSocketListener
+        do {
+            try redirectOutput()
+            log("starting domain '\(name)'")
+            lockFD = try lockPIDFile()
+        } catch {
+            finishLaunch(error: error.description)
+            return 1
+        }
+        do {
+            SmallFile.remove(files.statusFile)
+            let socketDirectory = String(files.monitorSocket[..<(files.monitorSocket.lastIndex(of: "/") ?? files.monitorSocket.startIndex)])
+            if !socketDirectory.isEmpty && socketDirectory != files.runDirectory {
+                try SmallFile.makeDirectories(socketDirectory, mode: 0o700)
+            }
+            listener = try UnixSocketListener(path: files.monitorSocket)
+        } catch {
+            writeStatus(DomainExitStatus(reason: .failed, detail: error.description, epochSeconds: now()))
+            finishLaunch(error: error.description)
+            SmallFile.remove(files.supervisorPIDFile)
+            close(lockFD)
+            return 1
+        }
+        let status = superviseRuns(listener)
+        writeStatus(status)
+        if readyFD != nil { finishLaunch(error: status.detail) }
+        listener.close()
+        SmallFile.remove(files.hypervisorPIDFile)
+        SmallFile.remove(files.supervisorPIDFile)
+        close(lockFD)
+        log("domain '\(name)' ended: shut off (\(status.reason.rawValue)): \(status.detail)")
+        return 0
+    }
+
+    /// Runs hypervisors until one run ends the domain; returns how it ended.
+    private func superviseRuns(_ listener: UnixSocketListener) -> DomainExitStatus {
+        var restarts = 0
+        while true {
+            let first = restarts == 0
+            let run = HypervisorRun(
+                configurationBytes: configurationBytes, files: files, monitorFD: listener.descriptor,
+                paused: first && configuration.startPaused)
+            let outcome = run.execute { pid in
+                log("hypervisor \(pid) is ready")
+                if first { finishLaunch(hypervisor: pid) }
+            }
+            SmallFile.remove(files.hypervisorPIDFile)
+            switch LifecyclePolicy(configuration: configuration).decide(outcome) {
+            case .restart(let why):
+                restarts += 1
+                log("restarting the hypervisor (\(why)); restart \(restarts)")
+            case .end(let reason, let detail):
+                return DomainExitStatus(
+                    reason: reason, detail: detail, guestExit: outcome.guestExit,
+                    hypervisorExit: outcome.termination?.description, restarts: restarts, epochSeconds: now())
+            }
+        }
+    }
+
+    /// Tells `virt-kvm supervise` (and so the driver) that the domain is ready, or why it is not.
+    private func finishLaunch(hypervisor: Int32? = nil, error: String? = nil) {
+        guard let fd = readyFD else { return }
+        readyFD = nil
+        let report = LaunchReport(
+            supervisor: ProcessIdentity.of(getpid()), hypervisor: hypervisor.flatMap { ProcessIdentity.of($0) },
+            error: error)
+        try? SmallFile.writeAll(fd, (try? FrameCodec.jsonLine(report)) ?? [], what: "ready pipe")
+        close(fd)
+    }
+
+    /// stdin from /dev/null, stdout and stderr appended to `<log>/<name>.log`.
+    private func redirectOutput() throws(VirtError) {
+        try SmallFile.makeDirectories(files.logDirectory, mode: 0o755)
+        let log = open(files.logFile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard log >= 0 else { throw SmallFile.failure("cannot open log file '\(files.logFile)'") }
+        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        guard null >= 0 else { throw SmallFile.failure("cannot open /dev/null") }
+        dup2(null, 0)
+        dup2(log, 1)
+        dup2(log, 2)
+        close(null)
+        close(log)
+    }
+
+    /// Creates and locks `<name>.supervisor.pid` (one supervisor per domain), and writes our pid into it.
+    private func lockPIDFile() throws(VirtError) -> Int32 {
+        try SmallFile.makeDirectories(files.runDirectory, mode: 0o755)
+        let path = files.supervisorPIDFile
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SmallFile.failure("cannot create pid file '\(path)'") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let other = (try? SmallFile.readText(path, limit: 64))?.split(separator: "\n").first ?? "?"
+            close(fd)
+            throw VirtError(
+                .operationInvalid, .kvm,
+                "domain '\(name)' already has a supervisor (pid \(other)); the domain is already active")
+        }
+        guard ftruncate(fd, 0) == 0 else { throw SmallFile.failure("cannot write pid file '\(path)'") }
+        try SmallFile.writeAll(fd, Array("\(getpid())\n".utf8), what: path)
+        return fd
+    }
+
+    private func writeStatus(_ status: DomainExitStatus) {
+        do {
+            try SmallFile.writeAtomically(files.statusFile, try FrameCodec.jsonLine(status))
+        } catch {
+            log("cannot write the status file: \(error)")
+        }
+    }
+
+    private func log(_ message: String) {
+        printError("\(DomainExitStatus.iso8601(now())) supervisor \(getpid()): \(message)")
+    }
+
+    private func now() -> Int { Int(time(nil)) }
+}

@@ -1,0 +1,227 @@
+import Glibc
+import KVM
+import Testing
+import VirtBase
+
+@testable import KVMDriver
+
+/// The per-domain processes end to end, with the simulated machine (no guest code runs): supervisor and
+/// hypervisor start detached, the monitor answers, and every way a domain ends is recorded.
+@Suite("Domain processes", .serialized)
+struct DomainProcessTests {
+    @Test("start → ready → status → pause → resume → quit → status file, and nothing left behind")
+    func lifecycle() throws {
+        let fixture = try DomainProcessFixture()
+        let configuration = fixture.configuration()
+        let process = try fixture.start(configuration)
+        let files = configuration.runFiles
+
+        #expect(process.supervisor.isAlive())
+        #expect(process.hypervisor.isAlive())
+        #expect(try SmallFile.readText(files.hypervisorPIDFile) == "\(process.hypervisor.pid)\n")
+        #expect(try SmallFile.readText(files.supervisorPIDFile) == "\(process.supervisor.pid)\n")
+        var info = stat()
+        #expect(stat(files.monitorSocket, &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o600)
+
+        // Detached: the supervisor leads its own session, and the hypervisor is its child.
+        #expect(getsid(process.supervisor.pid) == process.supervisor.pid)
+        #expect(getsid(process.supervisor.pid) != getsid(0))
+        let stat = try #require(try SmallFile.readText("/proc/\(process.hypervisor.pid)/stat"))
+        let afterName = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
+        #expect(Int32(afterName[1]) == process.supervisor.pid)
+
+        let status = try process.status()
+        #expect(status.state == .running)
+        #expect(status.hypervisorPID == process.hypervisor.pid)
+        #expect(status.vcpus == 2)
+        #expect(try process.pause().state == .paused)
+        #expect(try process.status().state == .paused)
+        #expect(try process.resume().state == .running)
+
+        let threads = try process.vcpuThreadIDs()
+        #expect(threads.count == 2)
+        for tid in threads {
+            #expect(SmallFile.exists("/proc/\(process.hypervisor.pid)/task/\(tid)"))
+        }
+        struct Counters: Decodable { var pauses: Int; var resumes: Int }
+        let counters = try process.statistics(as: Counters.self)
+        #expect(counters.pauses == 1 && counters.resumes == 1)
+
+        try process.quit()
+        let ended = try #require(fixture.waitForEnd(process))
+        #expect(ended.reason == .destroyed)
+        #expect(ended.guestExit == .stopped)
+        #expect(ended.hypervisorExit == "exited with status 0")
+        #expect(fixture.entries(files.runDirectory).isEmpty)
+        #expect(!process.supervisor.isAlive())
+        #expect(!process.hypervisor.isAlive())
+        // The log records the life of the domain.
+        let log = try #require(try SmallFile.readText(files.logFile))
+        #expect(log.contains("starting domain 'guest1'"))
+        #expect(log.contains("shut off (destroyed)"))
+    }
+
+    @Test("a paused start reports paused; a call on an ended domain fails at once with a clear error")
+    func pausedStart() throws {
+        let fixture = try DomainProcessFixture()
+        let process = try fixture.start(fixture.configuration(paused: true))
+        #expect(try process.status().state == .paused)
+        let status = process.destroy()
+        #expect(status.reason == .destroyed)
+        do {
+            _ = try process.status()
+            Issue.record("a destroyed domain answered")
+        } catch {
+            #expect(error.code == .operationInvalid)
+            #expect(error.message.contains("guest1"))
+        }
+    }
+
+    @Test("kill -9 of the hypervisor: the supervisor records a crash and the domain reads shut off (crashed)")
+    func hypervisorKilled() throws {
+        let fixture = try DomainProcessFixture()
+        let process = try fixture.start(fixture.configuration())
+        #expect(kill(process.hypervisor.pid, SIGKILL) == 0)
+        let status = try #require(fixture.waitForEnd(process))
+        #expect(status.reason == .crashed)
+        #expect(status.hypervisorExit == "killed by signal 9")
+        #expect(status.detail.contains("killed by signal 9"))
+        #expect(!process.supervisor.isAlive())
+        #expect(fixture.entries(process.runFiles.runDirectory).isEmpty)
+    }
+
+    @Test("kill -9 of supervisor and hypervisor together: reconciliation says crashed and cleans up")
+    func bothKilled() throws {
+        let fixture = try DomainProcessFixture()
+        let process = try fixture.start(fixture.configuration())
+        #expect(kill(process.supervisor.pid, SIGKILL) == 0)
+        #expect(kill(process.hypervisor.pid, SIGKILL) == 0)
+        let status = try #require(fixture.waitForEnd(process))
+        #expect(status.reason == .crashed)
+        #expect(status.detail.contains("vanished"))
+        #expect(fixture.entries(process.runFiles.runDirectory).isEmpty)
+        #expect(!process.hypervisor.isAlive())
+    }
+
+    @Test("kill -9 of the supervisor alone takes the hypervisor down with it (parent-death signal)")
+    func supervisorKilled() throws {
+        let fixture = try DomainProcessFixture()
+        let process = try fixture.start(fixture.configuration())
+        #expect(kill(process.supervisor.pid, SIGKILL) == 0)
+        let status = try #require(fixture.waitForEnd(process))
+        #expect(status.reason == .crashed)
+        #expect(DomainProcess.waitForExit(process.hypervisor, milliseconds: 10_000))
+    }
+
+    @Test("a malformed frame on the monitor gets an error reply and a close; the monitor lives on")
+    func malformedFrame() throws {
+        let fixture = try DomainProcessFixture()
+        let process = try fixture.start(fixture.configuration())
+        let connection = try UnixSocketConnection.connect(path: process.runFiles.monitorSocket, timeoutMilliseconds: 5_000)
+        try connection.send(FrameCodec.frame(Array("this is not json".utf8)), timeoutMilliseconds: 5_000)
+        let reply = try WireReply.parse(#require(try connection.receiveFrame(timeoutMilliseconds: 5_000)))
+        #expect(reply.error?.code == WireError.malformedFrame)
+        #expect(try connection.receiveFrame(timeoutMilliseconds: 5_000) == nil)
+
+        let unknown = FrameClient(path: process.runFiles.monitorSocket, what: "monitor", domain: .kvm, timeoutMilliseconds: 5_000)
+        do {
+            _ = try unknown.call("frobnicate", WireEmpty(), returning: WireEmpty.self)
+            Issue.record("an unknown method was accepted")
+        } catch {
+            #expect(error.message.contains("unknown monitor method 'frobnicate'"))
+        }
+        #expect(try process.status().state == .running)
+        process.destroy()
+    }
+
+    @Test("a start that fails reports the hypervisor's error and leaves nothing running or on disk")
+    func failedStart() throws {
+        let fixture = try DomainProcessFixture()
+        let configuration = fixture.configuration(kernel: fixture.root + "/missing-kernel")
+        do {
+            _ = try fixture.start(configuration)
+            Issue.record("a domain without its kernel started")
+        } catch {
+            #expect(error.code == .operationFailed)
+            #expect(error.message.contains("cannot open kernel '\(fixture.root)/missing-kernel'"))
+            #expect(error.message.contains("No such file or directory"))
+        }
+        #expect(fixture.entries(configuration.runFiles.runDirectory).isEmpty)
+        #expect(fixture.entries(fixture.root + "/log") == ["guest1.log"])
+    }
+
+    @Test("a second start of a running domain is refused as already active and harms nothing")
+    func doubleStart() throws {
+        let fixture = try DomainProcessFixture()
+        let configuration = fixture.configuration()
+        let process = try fixture.start(configuration)
+        do {
+            _ = try fixture.start(configuration)
+            Issue.record("a second start succeeded")
+        } catch {
+            #expect(error.message.contains("already active"))
+        }
+        #expect(try process.status().state == .running)
+        process.destroy()
+    }
+
+    @Test("on_reboot=restart: a reset starts a new hypervisor; a shutdown request then ends as shut off (shutdown)")
+    func restartAndShutdown() throws {
+        let fixture = try DomainProcessFixture()
+        let process = try fixture.start(fixture.configuration(onReboot: .restart))
+        try process.reset()
+        let restarted = try #require(fixture.waitForRestart(process, replacing: process.hypervisor))
+        #expect(restarted.supervisor == process.supervisor)
+        #expect(!process.hypervisor.isAlive())
+        #expect(try restarted.status().state == .running)
+
+        try restarted.shutdown()
+        let status = try #require(fixture.waitForEnd(restarted))
+        #expect(status.reason == .shutdown)
+        #expect(status.restarts == 1)
+        #expect(status.detail.contains("shutdown request"))
+    }
+
+    @Test("on_reboot=destroy: a guest reset ends the domain shut off (shutdown)")
+    func resetWithDestroy() throws {
+        let fixture = try DomainProcessFixture()
+        let process = try fixture.start(fixture.configuration(onReboot: .destroy))
+        try process.reset()
+        let status = try #require(fixture.waitForEnd(process))
+        #expect(status.reason == .shutdown)
+        #expect(status.guestExit == .reset)
+        #expect(status.restarts == 0)
+    }
+
+    @Test("a run directory too deep for a Unix socket puts the monitor under the short directory")
+    func shortSocketPath() throws {
+        let fixture = try DomainProcessFixture()
+        let deep = fixture.root + "/" + String(repeating: "d", count: 60) + "/" + String(repeating: "e", count: 60)
+        let configuration = fixture.configuration(runDirectory: deep)
+        #expect(configuration.runFiles.monitorSocket == fixture.root + "/s/c7a5fdbdcdaf9455926ad65c16db1809.monitor")
+        let process = try fixture.start(configuration)
+        #expect(try process.status().state == .running)
+        #expect(SmallFile.exists(configuration.runFiles.monitorSocket))
+        process.destroy()
+        #expect(!SmallFile.exists(configuration.runFiles.monitorSocket))
+    }
+
+    @Test("virt-kvm links neither libxml2 nor the full Foundation")
+    func lightBinary() throws {
+        let executable = try DomainProcess.locateExecutable()
+        let output = try ChildProcess.pipe()
+        var options = ChildProcess.Options()
+        options.stdout = output.write
+        let pid = try ChildProcess.spawn("/usr/bin/ldd", ["ldd", executable], options: options)
+        close(output.write)
+        var text = ""
+        while let line = try ChildProcess.readLine(output.read, timeoutMilliseconds: 10_000) { text += line + "\n" }
+        close(output.read)
+        #expect(try ChildProcess.wait(pid) == .exited(0))
+        #expect(text.contains("libswiftCore.so"))
+        #expect(!text.contains("libxml2"))
+        #expect(!text.contains("libFoundation.so"))
+        #expect(!text.contains("FoundationInternationalization"))
+    }
+}
