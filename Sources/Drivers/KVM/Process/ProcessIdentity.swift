@@ -26,6 +26,15 @@ public struct ProcessIdentity: Codable, Sendable, Equatable, Hashable {
         return ProcessIdentity(pid: pid, startTime: startTime)
     }
 
+    /// The parent's pid of this process, while it runs.
+    public func parentPID(procRoot: String = "/proc") -> Int32? {
+        // fields[1] is field 4 (ppid).
+        guard isAlive(procRoot: procRoot), let fields = try? ProcessIdentity.statFields(pid, procRoot: procRoot),
+            fields.count > 1
+        else { return nil }
+        return Int32(fields[1])
+    }
+
     /// Whether this very process (same pid, same start time) is still running.
     public func isAlive(procRoot: String = "/proc") -> Bool {
         ProcessIdentity.of(pid, procRoot: procRoot) == self

@@ -119,11 +119,17 @@ extension DomainProcess {
     }
 
     /// After a failed start: make sure no process of this start survives, then remove its run files —
-    /// unless another, live supervisor owns them (a concurrent start that won).
+    /// unless another, live supervisor owns them. `supervisor` is the one this start launched when it
+    /// said so; otherwise the recorded one (a start that timed out), which `start` checked was not
+    /// running before it launched.
     private static func abandon(_ files: RunFiles, supervisor: ProcessIdentity? = nil) {
-        if let supervisor, supervisor.isAlive() {
-            if let hypervisor = recordedHypervisor(files) { kill(hypervisor.pid, SIGKILL) }
-            if !waitForExit(supervisor, milliseconds: 2_000) { kill(supervisor.pid, SIGKILL) }
+        if let ours = supervisor ?? recordedSupervisor(files), ours.isAlive() {
+            // Only a hypervisor that is this supervisor's child: never another domain start's.
+            if let hypervisor = recordedHypervisor(files), hypervisor.parentPID() == ours.pid {
+                kill(hypervisor.pid, SIGKILL)
+            }
+            kill(ours.pid, SIGKILL)
+            _ = waitForExit(ours, milliseconds: 2_000)
         }
         if recordedSupervisor(files) == nil { cleanRunFiles(files) }
     }
