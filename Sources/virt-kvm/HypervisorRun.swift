@@ -8,7 +8,7 @@ import Glibc
 /// One hypervisor process from fork to reaping: the supervisor starts it with its descriptors, reads its
 /// reports until the pipe closes, and waits for it.
 struct HypervisorRun {
-    let configurationBytes: [UInt8]
+    let configuration: SupervisorConfiguration
     let files: RunFiles
     let monitorFD: Int32
     let paused: Bool
@@ -35,6 +35,16 @@ struct HypervisorRun {
         let pid: Int32
         let reportRead: Int32
         do {
+            let handOff = try DescriptorHandOff(configuration.hypervisor)
+            defer { handOff.closeAll() }
+            var runConfiguration = configuration
+            runConfiguration.hypervisor = handOff.configuration
+            let configurationBytes: [UInt8]
+            do {
+                configurationBytes = try FrameCodec.jsonLine(runConfiguration)
+            } catch {
+                throw VirtError(.internalError, .kvm, "cannot encode the hypervisor configuration: \(error)")
+            }
             let config = try ChildProcess.pipe()
             let report = try ChildProcess.pipe()
             let pidFD = open(files.hypervisorPIDFile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -45,7 +55,7 @@ struct HypervisorRun {
             ]
             if paused { arguments.append("--paused") }
             var options = ChildProcess.Options()
-            options.keep = [config.read, report.write, monitorFD, pidFD]
+            options.keep = [config.read, report.write, monitorFD, pidFD] + handOff.descriptors
             options.parentDeathSignal = SIGKILL
             defer {
                 close(config.read)

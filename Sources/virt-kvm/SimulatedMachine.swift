@@ -35,7 +35,8 @@ final class SimulatedMachine: GuestMachine, @unchecked Sendable {
     func start(paused: Bool) throws {
         let kernel = configuration.kernel
         let fd = kernel.fd ?? open(kernel.path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
+        var info = stat()
+        guard fd >= 0, fstat(fd, &info) == 0 else {
             throw SmallFile.failure("cannot open kernel '\(kernel.path)' of domain '\(configuration.name)'")
         }
         if kernel.fd == nil { close(fd) }

@@ -10,14 +10,12 @@ import Glibc
 /// action says so, and when the guest is gone for good writes `<run>/<name>.status` and exits.
 final class Supervisor {
     private let configuration: SupervisorConfiguration
-    private let configurationBytes: [UInt8]
     private var readyFD: Int32?
     private var files: RunFiles { configuration.runFiles }
     private var name: String { configuration.hypervisor.name }
 
-    init(configuration: SupervisorConfiguration, configurationBytes: [UInt8], readyFD: Int32) {
+    init(configuration: SupervisorConfiguration, readyFD: Int32) {
         self.configuration = configuration
-        self.configurationBytes = configurationBytes
         self.readyFD = readyFD
     }
 
@@ -64,7 +62,7 @@ final class Supervisor {
         while true {
             let first = restarts == 0
             let run = HypervisorRun(
-                configurationBytes: configurationBytes, files: files, monitorFD: listener.descriptor,
+                configuration: configuration, files: files, monitorFD: listener.descriptor,
                 paused: first && configuration.startPaused)
             let outcome = run.execute { pid in
                 log("hypervisor \(pid) is ready")

@@ -44,6 +44,6 @@ enum VirtKVM {
             printError("virt-kvm supervisor: unreadable configuration on descriptor \(configFD)")
             return 1
         }
-        return Supervisor(configuration: configuration, configurationBytes: bytes, readyFD: readyFD).run()
+        return Supervisor(configuration: configuration, readyFD: readyFD).run()
     }
 }

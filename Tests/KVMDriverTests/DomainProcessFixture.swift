@@ -34,14 +34,14 @@ final class DomainProcessFixture {
     /// A simulated domain's supervisor configuration.
     func configuration(
         name: String = "guest1", runDirectory: String? = nil, onReboot: GuestExitAction = .restart,
-        paused: Bool = false, kernel: String? = nil, vcpus: Int = 2
+        paused: Bool = false, kernel: String? = nil, vcpus: Int = 2, disks: [DiskConfiguration] = []
     ) -> SupervisorConfiguration {
         let files = RunFiles(
             name: name, uuid: "c7a5fdbd-cdaf-9455-926a-d65c16db1809", runDirectory: runDirectory ?? root + "/run",
             logDirectory: root + "/log", shortSocketDirectory: root + "/s")
         let guest = HypervisorConfiguration(
             name: name, uuid: "c7a5fdbd-cdaf-9455-926a-d65c16db1809", memoryBytes: 64 << 20, vcpus: vcpus,
-            kernel: FileSource(path: kernel ?? self.kernel))
+            kernel: FileSource(path: kernel ?? self.kernel), disks: disks)
         return SupervisorConfiguration(
             runFiles: files, onReboot: onReboot, startPaused: paused, machine: .simulated, hypervisor: guest)
     }
@@ -74,6 +74,21 @@ final class DomainProcessFixture {
             usleep(10_000)
         }
         return nil
+    }
+
+    /// The paths the process `pid` holds open, by descriptor number, with their open flags (octal text).
+    func openFiles(_ pid: Int32) -> [String: String] {
+        var files: [String: String] = [:]
+        for fd in entries("/proc/\(pid)/fd") {
+            var buffer = [CChar](repeating: 0, count: 4096)
+            let length = readlink("/proc/\(pid)/fd/\(fd)", &buffer, buffer.count - 1)
+            guard length > 0 else { continue }
+            let path = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let info = (try? SmallFile.readText("/proc/\(pid)/fdinfo/\(fd)")) ?? nil
+            let flags = info?.split(separator: "\n").first { $0.hasPrefix("flags:") }?.split(separator: "\t").last
+            files[path] = flags.map(String.init) ?? ""
+        }
+        return files
     }
 
     /// The names in `directory` (empty when it does not exist).

@@ -207,6 +207,44 @@ struct DomainProcessTests {
         #expect(!SmallFile.exists(configuration.runFiles.monitorSocket))
     }
 
+    @Test("the supervisor opens the guest's files and hands them down; read-only disks are opened read-only")
+    func descriptorHandOff() throws {
+        let fixture = try DomainProcessFixture()
+        let writable = fixture.root + "/vda.img"
+        let readonly = fixture.root + "/vdb.img"
+        try SmallFile.writeAtomically(writable, [UInt8](repeating: 0, count: 512))
+        try SmallFile.writeAtomically(readonly, [UInt8](repeating: 0, count: 512))
+        let process = try fixture.start(
+            fixture.configuration(disks: [
+                DiskConfiguration(source: FileSource(path: writable), target: "vda"),
+                DiskConfiguration(source: FileSource(path: readonly), readonly: true, target: "vdb"),
+            ]))
+        let open = fixture.openFiles(process.hypervisor.pid)
+        let accessMode = { (flags: String?) in flags.flatMap { Int($0, radix: 8) }.map { $0 & Int(O_ACCMODE) } }
+        #expect(accessMode(open[fixture.kernel]) == Int(O_RDONLY))
+        #expect(accessMode(open[writable]) == Int(O_RDWR))
+        #expect(accessMode(open[readonly]) == Int(O_RDONLY))
+        // The supervisor keeps none of them once the hypervisor has its own.
+        let supervisorFiles = fixture.openFiles(process.supervisor.pid)
+        #expect(supervisorFiles[writable] == nil && supervisorFiles[fixture.kernel] == nil)
+        process.destroy()
+    }
+
+    @Test("a disk that cannot be opened fails the start with the path and the reason")
+    func missingDisk() throws {
+        let fixture = try DomainProcessFixture()
+        let configuration = fixture.configuration(disks: [
+            DiskConfiguration(source: FileSource(path: fixture.root + "/nope.img"), target: "vda")
+        ])
+        do {
+            _ = try fixture.start(configuration)
+            Issue.record("a domain without its disk started")
+        } catch {
+            #expect(error.message.contains("cannot open disk 'vda' '\(fixture.root)/nope.img' of domain 'guest1'"))
+        }
+        #expect(fixture.entries(configuration.runFiles.runDirectory).isEmpty)
+    }
+
     @Test("virt-kvm links neither libxml2 nor the full Foundation")
     func lightBinary() throws {
         let executable = try DomainProcess.locateExecutable()

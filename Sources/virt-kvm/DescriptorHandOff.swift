@@ -1,0 +1,58 @@
+import KVM
+import VirtBase
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The supervisor opens every file the guest uses and hands the descriptors down, so the hypervisor never
+/// needs to reach a path (and, once it runs as another user, never needs the permission to).
+/// Opened afresh for each hypervisor run, so a restart gets files at offset 0 and the run's own flags.
+struct DescriptorHandOff {
+    /// The configuration with `fd` set on every file source the supervisor opened.
+    private(set) var configuration: HypervisorConfiguration
+    /// The descriptors to keep across exec (and to close in the supervisor once the child runs).
+    private(set) var descriptors: [Int32] = []
+
+    /// Opens kernel, initrd, disks and the serial port's files. On failure nothing stays open.
+    init(_ configuration: HypervisorConfiguration) throws(VirtError) {
+        self.configuration = configuration
+        do {
+            let name = configuration.name
+            self.configuration.kernel = try open(configuration.kernel, O_RDONLY, "kernel", name)
+            if let initrd = configuration.initrd {
+                self.configuration.initrd = try open(initrd, O_RDONLY, "initrd", name)
+            }
+            for index in configuration.disks.indices {
+                let disk = configuration.disks[index]
+                self.configuration.disks[index].source = try open(
+                    disk.source, disk.readonly ? O_RDONLY : O_RDWR, "disk '\(disk.target)'", name)
+            }
+            if configuration.serial.kind == .file, let source = configuration.serial.source {
+                self.configuration.serial.source = try open(source, O_WRONLY | O_APPEND | O_CREAT, "serial file", name)
+            }
+            if let log = configuration.serial.logFile {
+                self.configuration.serial.logFile = try open(log, O_WRONLY | O_APPEND | O_CREAT, "serial log", name)
+            }
+        } catch {
+            closeAll()
+            throw error
+        }
+    }
+
+    /// Closes the supervisor's copies (the hypervisor has its own after exec).
+    func closeAll() {
+        descriptors.forEach { _ = close($0) }
+    }
+
+    private mutating func open(_ source: FileSource, _ flags: Int32, _ what: String, _ domain: String)
+        throws(VirtError) -> FileSource
+    {
+        // A descriptor the driver already passed is the caller's business: keep it as it is.
+        if source.fd != nil { return source }
+        let fd = Glibc.open(source.path, flags | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw SmallFile.failure("cannot open \(what) '\(source.path)' of domain '\(domain)'") }
+        descriptors.append(fd)
+        return FileSource(path: source.path, fd: fd)
+    }
+}
