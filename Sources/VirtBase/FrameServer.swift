@@ -1,5 +1,9 @@
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A blocking wire-protocol server on a Unix socket: one OS thread accepts, one thread per connection
 /// reads requests and writes the handler's replies. Peers whose uid is not allowed get an error and are
 /// closed; malformed and oversized frames get an error reply and their connection is closed; the server
@@ -28,6 +32,7 @@ public final class FrameServer: Sendable {
     private let handler: Handler
     private let stopping = Atomic<Bool>(false)
     private let connections = Atomic<Int>(0)
+    private let requestsInFlight = Atomic<Int>(0)
 
     /// How long `serve()` waits in accept before it looks at the stop flag.
     static let acceptPollMilliseconds = 200
@@ -77,9 +82,22 @@ public final class FrameServer: Sendable {
         }
     }
 
-    /// Makes `serve()` return within a short poll interval.
+    /// Makes `serve()` return within a short poll interval; connections end after their current request.
     public func stop() {
         stopping.store(true, ordering: .releasing)
+    }
+
+    /// Waits until no request is being answered (or `timeoutMilliseconds` pass), so a process about to
+    /// exit still delivers replies to requests that raced with its end. Returns true when idle.
+    public func waitUntilIdle(timeoutMilliseconds: Int) -> Bool {
+        let step = 1_000
+        var waited = 0
+        while requestsInFlight.load(ordering: .acquiring) > 0 {
+            if waited >= timeoutMilliseconds * 1_000 { return false }
+            usleep(UInt32(step))
+            waited += step
+        }
+        return true
     }
 
     private func refuse(_ connection: UnixSocketConnection, _ error: WireError) {
@@ -119,8 +137,12 @@ public final class FrameServer: Sendable {
                 if error.error.code == WireError.malformedFrame { return }
                 continue
             }
+            requestsInFlight.add(1, ordering: .acquiringAndReleasing)
             let reply = handler(request, peer)
-            defer { reply.afterSend?() }
+            defer {
+                reply.afterSend?()
+                requestsInFlight.subtract(1, ordering: .acquiringAndReleasing)
+            }
             do {
                 try connection.send(reply.frame, timeoutMilliseconds: Self.sendTimeoutMilliseconds)
             } catch {

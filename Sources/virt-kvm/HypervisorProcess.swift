@@ -10,6 +10,9 @@ import Glibc
 struct HypervisorProcess {
     let arguments: HypervisorArguments
 
+    /// How long an exiting hypervisor lets in-flight monitor replies finish.
+    static let replyGraceMilliseconds = 1_000
+
     /// Runs until the guest run ends; returns the exit status.
     func run() -> Int32 {
         do {
@@ -27,6 +30,9 @@ struct HypervisorProcess {
             try DetachedThread.start("the monitor") { server.serve() }
             report(HypervisorReport(event: .ready, serialPTYPath: machine.serialPTYPath))
             let exit = machine.waitForExit()
+            // Answer requests that raced with the guest's end before the process goes away.
+            server.stop()
+            _ = server.waitUntilIdle(timeoutMilliseconds: Self.replyGraceMilliseconds)
             report(HypervisorReport(event: .exit, guestExit: exit, shutdownRequested: service.shutdownRequested))
             return 0
         } catch {

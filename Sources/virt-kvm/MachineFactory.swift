@@ -6,7 +6,7 @@ enum MachineFactory {
     static func make(_ configuration: SupervisorConfiguration) throws -> any GuestMachine {
         switch configuration.machine {
         case .simulated:
-            return SimulatedMachine(configuration: configuration.hypervisor)
+            return try SimulatedMachine(configuration: configuration.hypervisor)
         case .kvm:
             throw VirtError(
                 .operationUnsupported, .kvm,

@@ -10,6 +10,10 @@ import Glibc
 /// guest needs to run: it checks that its kernel can be opened (so start failures look like real ones),
 /// keeps one real idle thread per vCPU (so thread ids are real), and reacts to the power button as a
 /// Linux guest does by default on Ctrl+Alt+Del: it resets.
+///
+/// Its kernel command line scripts the simulated guest, for the cases a test must provoke:
+/// `simulated.power-button=reset|poweroff|crash` (what the guest does on the power button; `reset` by
+/// default) and `simulated.start=hang` (the machine never finishes starting).
 final class SimulatedMachine: GuestMachine, @unchecked Sendable {
     /// Counters the monitor's `statistics` returns for a simulated guest.
     struct Statistics: Codable, Sendable {
@@ -21,6 +25,11 @@ final class SimulatedMachine: GuestMachine, @unchecked Sendable {
 
     private enum Phase { case created, running, paused, ended(GuestExit) }
 
+    /// The guest's answer to the power button, from `simulated.power-button=`.
+    private let powerButtonExit: GuestExit
+    /// `simulated.start=hang`.
+    private let hangOnStart: Bool
+
     private let configuration: HypervisorConfiguration
     private let lock = ConditionLock()
     private var phase = Phase.created
@@ -28,8 +37,22 @@ final class SimulatedMachine: GuestMachine, @unchecked Sendable {
     private var threadIDs: [Int32] = []
     private var pendingPowerButton = false
 
-    init(configuration: HypervisorConfiguration) {
+    init(configuration: HypervisorConfiguration) throws(VirtError) {
         self.configuration = configuration
+        var options: [Substring: Substring] = [:]
+        for word in configuration.cmdline.split(separator: " ") where word.hasPrefix("simulated.") {
+            let parts = word.split(separator: "=", maxSplits: 1)
+            options[parts[0]] = parts.count > 1 ? parts[1] : ""
+        }
+        switch options["simulated.power-button"] ?? "reset" {
+        case "reset": powerButtonExit = .reset
+        case "poweroff": powerButtonExit = .poweroff(code: 0)
+        case "crash": powerButtonExit = .crashed(reason: "simulated triple fault")
+        case let other:
+            throw VirtError(
+                .invalidArgument, .kvm, "simulated.power-button='\(other)' is not one of reset, poweroff, crash")
+        }
+        hangOnStart = options["simulated.start"] == "hang"
     }
 
     func start(paused: Bool) throws {
@@ -40,6 +63,9 @@ final class SimulatedMachine: GuestMachine, @unchecked Sendable {
             throw SmallFile.failure("cannot open kernel '\(kernel.path)' of domain '\(configuration.name)'")
         }
         if kernel.fd == nil { close(fd) }
+        if hangOnStart {
+            lock.wait { () -> Void? in nil }
+        }
         for index in 0..<configuration.vcpus {
             try DetachedThread.start("vCPU \(index)") { [self] in idleVCPU() }
         }
@@ -74,7 +100,7 @@ final class SimulatedMachine: GuestMachine, @unchecked Sendable {
         try lock.withLock { () throws(VirtError) in
             switch phase {
             case .running, .paused:
-                phase = pendingPowerButton ? .ended(.reset) : .running
+                phase = pendingPowerButton ? .ended(powerButtonExit) : .running
                 counters.resumes += 1
             case .created, .ended: throw VirtError(.operationInvalid, .kvm, "the guest is not running")
             }
@@ -86,7 +112,7 @@ final class SimulatedMachine: GuestMachine, @unchecked Sendable {
             counters.powerButtonPresses += 1
             // A paused guest sees the key press only when it runs again, like a real one.
             switch phase {
-            case .running: phase = .ended(.reset)
+            case .running: phase = .ended(powerButtonExit)
             case .paused, .created: pendingPowerButton = true
             case .ended: break
             }

@@ -33,7 +33,8 @@ final class DomainProcessFixture {
 
     /// A simulated domain's supervisor configuration.
     func configuration(
-        name: String = "guest1", runDirectory: String? = nil, onReboot: GuestExitAction = .restart,
+        name: String = "guest1", runDirectory: String? = nil, onPoweroff: GuestExitAction = .destroy,
+        onReboot: GuestExitAction = .restart, onCrash: GuestExitAction = .destroy, cmdline: String = "",
         paused: Bool = false, kernel: String? = nil, vcpus: Int = 2, disks: [DiskConfiguration] = []
     ) -> SupervisorConfiguration {
         let files = RunFiles(
@@ -41,9 +42,9 @@ final class DomainProcessFixture {
             logDirectory: root + "/log", shortSocketDirectory: root + "/s")
         let guest = HypervisorConfiguration(
             name: name, uuid: "c7a5fdbd-cdaf-9455-926a-d65c16db1809", memoryBytes: 64 << 20, vcpus: vcpus,
-            kernel: FileSource(path: kernel ?? self.kernel), disks: disks)
+            kernel: FileSource(path: kernel ?? self.kernel), cmdline: cmdline, disks: disks)
         return SupervisorConfiguration(
-            runFiles: files, onReboot: onReboot, startPaused: paused, machine: .simulated, hypervisor: guest)
+            runFiles: files, onPoweroff: onPoweroff, onReboot: onReboot, onCrash: onCrash, startPaused: paused, machine: .simulated, hypervisor: guest)
     }
 
     /// Starts a domain and remembers it for clean-up.
