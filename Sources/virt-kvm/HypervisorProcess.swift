@@ -1,3 +1,4 @@
+import CVirtShims
 import KVM
 import VirtBase
 
@@ -15,6 +16,8 @@ struct HypervisorProcess {
 
     /// Runs until the guest run ends; returns the exit status.
     func run() -> Int32 {
+        // Before any thread exists, so every thread inherits the mask and only the waiter below sees them.
+        _ = cvirt_block_termination_signals()
         do {
             try writePID()
             let configuration = try readConfiguration()
@@ -28,6 +31,11 @@ struct HypervisorProcess {
                 listener: UnixSocketListener(adopting: arguments.monitorFD), allowedUIDs: allowed,
                 handler: service.handle)
             try DetachedThread.start("the monitor") { server.serve() }
+            try DetachedThread.start("termination signals") {
+                let signal = cvirt_wait_termination_signal()
+                printError("virt-kvm hypervisor \(getpid()): signal \(signal) received; stopping the guest")
+                shared.machine.stop()
+            }
             report(HypervisorReport(event: .ready, serialPTYPath: machine.serialPTYPath))
             let exit = machine.waitForExit()
             // Answer requests that raced with the guest's end before the process goes away.

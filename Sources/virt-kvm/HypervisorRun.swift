@@ -1,3 +1,4 @@
+import CVirtShims
 import KVM
 import VirtBase
 
@@ -27,6 +28,8 @@ struct HypervisorRun {
         var termination: ChildProcess.Termination?
         /// Its pid.
         var pid: Int32 = 0
+        /// The supervisor was asked to terminate (SIGTERM, SIGINT, SIGHUP) during the run.
+        var terminationRequested = false
     }
 
     /// Starts the hypervisor and follows it to its end; `onReady` runs once it reports ready.
@@ -79,6 +82,9 @@ struct HypervisorRun {
             return outcome
         }
         outcome.pid = pid
+        // A termination request reaches the hypervisor as SIGTERM: it stops the guest and reports.
+        cvirt_set_termination_target(pid)
+        defer { cvirt_set_termination_target(0) }
         while let line = try? ChildProcess.readLine(reportRead, timeoutMilliseconds: nil) {
             guard let report = HypervisorReport.parse(line) else { continue }
             switch report.event {
@@ -94,6 +100,7 @@ struct HypervisorRun {
         }
         close(reportRead)
         outcome.termination = try? ChildProcess.wait(pid)
+        outcome.terminationRequested = cvirt_termination_requested() != 0
         return outcome
     }
 }

@@ -15,6 +15,9 @@ struct LifecyclePolicy {
         guard outcome.ready else {
             return .end(.failed, outcome.error ?? "the hypervisor \(describe(outcome)) before the guest was ready")
         }
+        if outcome.terminationRequested {
+            return .end(.destroyed, "the supervisor was asked to terminate; the guest was stopped")
+        }
         guard let exit = outcome.guestExit else {
             if let error = outcome.error { return .end(.crashed, error) }
             return .end(.crashed, "the hypervisor (pid \(outcome.pid)) \(describe(outcome)) while the guest ran")

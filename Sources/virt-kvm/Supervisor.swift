@@ -1,3 +1,4 @@
+import CVirtShims
 import KVM
 import VirtBase
 
@@ -23,9 +24,12 @@ final class Supervisor {
     func run() -> Int32 {
         let lockFD: Int32
         let listener: UnixSocketListener
-        do {
+        do throws(VirtError) {
             try redirectOutput()
             log("starting domain '\(name)'")
+            guard cvirt_install_termination_forwarder() == 0 else {
+                throw SmallFile.failure("cannot install the termination signal handlers")
+            }
             lockFD = try lockPIDFile()
         } catch {
             finishLaunch(error: error.description)

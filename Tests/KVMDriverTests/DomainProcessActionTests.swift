@@ -79,6 +79,28 @@ struct DomainProcessActionTests {
         #expect(ProcessIdentity.of(pid) == nil)
     }
 
+    @Test("SIGTERM to the supervisor (host shutdown, systemctl stop) stops the guest: shut off (destroyed)")
+    func supervisorTerminated() throws {
+        let fixture = try DomainProcessFixture()
+        let process = try fixture.start(fixture.configuration(onReboot: .restart))
+        #expect(kill(process.supervisor.pid, SIGTERM) == 0)
+        let status = try #require(fixture.waitForEnd(process))
+        #expect(status.reason == .destroyed)
+        #expect(status.guestExit == .stopped)
+        #expect(status.hypervisorExit == "exited with status 0")
+        #expect(status.restarts == 0)
+    }
+
+    @Test("SIGTERM to the hypervisor stops the guest cleanly: shut off (destroyed), not crashed")
+    func hypervisorTerminated() throws {
+        let fixture = try DomainProcessFixture()
+        let process = try fixture.start(fixture.configuration())
+        #expect(kill(process.hypervisor.pid, SIGTERM) == 0)
+        let status = try #require(fixture.waitForEnd(process))
+        #expect(status.reason == .destroyed)
+        #expect(status.guestExit == .stopped)
+    }
+
     @Test("a bad simulated script is a start error with the hypervisor's text")
     func badScript() throws {
         let fixture = try DomainProcessFixture()
