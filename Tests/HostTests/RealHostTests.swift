@@ -8,7 +8,7 @@ import VirtBase
 @Suite("This host", .serialized)
 struct RealHostTests {
     private func procMeminfo(_ key: String) throws -> UInt64 {
-        let text = try String(contentsOfFile: "/proc/meminfo", encoding: .utf8)
+        let text = try HostFileSystem().read("/proc/meminfo")
         let line = try #require(text.split(separator: "\n").first { $0.hasPrefix(key + ":") })
         return try #require(UInt64(line.split(separator: " ")[1]))
     }
