@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import Testing
 import VirtBase
@@ -89,10 +90,45 @@ struct HugePagePoolResizerTests {
         let tree = try ScratchTree(copying: .oneNode)
         let resizer = HugePagePoolResizer(root: tree.root, systemPageSizeKiB: 4)
         let denied = VirtError(.systemError, .host, "Unable to write to 'x': Permission denied", errno: EACCES)
-        #expect(resizer.explain(denied, directory: HostPaths.nodeHugePages(0), sizeKiB: 2048, node: 0).message.hasSuffix("; resizing huge page pools needs root"))
+        let node0 = HostPaths.nodeHugePages(0)
+        #expect(resizer.explain(denied, directory: node0, sizeKiB: 2048, node: 0).message
+            .hasSuffix("; resizing huge page pools needs root"))
         let invalid = VirtError(.systemError, .host, "Unable to write to 'x': Invalid argument", errno: EINVAL)
-        #expect(resizer.explain(invalid, directory: HostPaths.nodeHugePages(0), sizeKiB: 2048,
-                                           node: 0).message.hasSuffix(
+        #expect(resizer.explain(invalid, directory: node0, sizeKiB: 2048, node: 0).message.hasSuffix(
             "; the kernel refused 2048 KiB pages on node 0; supported huge page sizes: 2048, 1048576 KiB"))
+    }
+
+    @Test func aFailedReadNamesThePoolFile() throws {
+        // The pool file replaced by a directory: read(2) fails with EISDIR before anything is written.
+        let tree = try ScratchTree(copying: .oneNode)
+        let pool = "/sys/devices/system/node/node0/hugepages/hugepages-2048kB"
+        try tree.remove(pool + "/nr_hugepages")
+        try tree.write(pool + "/nr_hugepages/x", "")
+        let resizer = HugePagePoolResizer(root: tree.root, systemPageSizeKiB: 4)
+        #expect { try resizer.resize(sizeKiB: 2048, count: 1, node: 0) } throws: { error in
+            guard let error = error as? VirtError else { return false }
+            return error.code == .systemError && error.errno == EISDIR
+                && error.message.hasPrefix("cannot read '\(tree.root)\(pool)/nr_hugepages'")
+        }
+    }
+
+    /// A read-only sysctl (mode 0444) refuses writes with EACCES even to root, so it stands in for a pool file the
+    /// caller may not write.
+    static let readOnlySysctl = "/proc/sys/kernel/ngroups_max"
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: readOnlySysctl), "needs /proc/sys/kernel/ngroups_max"))
+    func aRefusedWriteIsEACCESWithTheRemedy() throws {
+        let tree = try ScratchTree(copying: .oneNode)
+        let pool = "/sys/devices/system/node/node0/hugepages/hugepages-2048kB"
+        try tree.remove(pool + "/nr_hugepages")
+        try FileManager.default.createSymbolicLink(atPath: tree.root + pool + "/nr_hugepages",
+                                                   withDestinationPath: Self.readOnlySysctl)
+        let resizer = HugePagePoolResizer(root: tree.root, systemPageSizeKiB: 4)
+        #expect { try resizer.resize(sizeKiB: 2048, count: 1, node: 0) } throws: { error in
+            guard let error = error as? VirtError else { return false }
+            return error.errno == EACCES
+                && error.description == "Unable to write to '\(tree.root)\(pool)/nr_hugepages': Permission denied; "
+                    + "resizing huge page pools needs root"
+        }
     }
 }
