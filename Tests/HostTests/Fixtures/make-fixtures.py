@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Writes the fake sysfs/procfs trees under Tests/HostTests/Fixtures/ that HostTests read.
+"""Writes the fake sysfs/procfs trees beside this script (Tests/HostTests/Fixtures/) that HostTests read.
 
-Run from anywhere: `python3 Tests/HostTests/make-fixtures.py`. The output is committed together with this script;
-rerun it after changing a tree and commit both. Every tree holds only the files the Host module reads, laid out
+Run from anywhere: `python3 Tests/HostTests/Fixtures/make-fixtures.py`. The output is committed together with
+this script; rerun it after changing a tree and commit both. Every tree holds only the files the Host module reads, laid out
 as Linux lays them out (x86: an offline CPU has no topology directory and leaves its node's cpulist).
 
 Trees:
@@ -18,7 +18,7 @@ import os
 import shutil
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "Fixtures")
+OUT = HERE
 GIB_2M = 2048
 GIB_1G = 1048576
 
