@@ -62,24 +62,33 @@ struct RealHostTests {
     /// Resizing a pool needs root and a 2 MiB pool on node 0 (both exist on the project's test machine).
     @Test(.enabled(if: isRoot && has2MiBPool, "needs root and /sys/devices/system/node/node0 2 MiB pool"))
     func allocpagesRoundTrip() throws {
+        // Changes are relative (+2, then -2) so that another test resizing the same pool at the same time keeps
+        // its own pages.
         let resizer = HugePagePoolResizer()
         let before = try resizer.poolSize(sizeKiB: 2048, node: 0)
+        var added = false
         defer {
             // Always give the pages back, whatever happened above.
-            do {
-                _ = try resizer.resize(sizeKiB: 2048, count: before, node: 0)
-            } catch {
-                Issue.record("could not restore the 2 MiB pool of node 0 to \(before): \(error)")
+            if added {
+                do {
+                    let now = try resizer.poolSize(sizeKiB: 2048, node: 0)
+                    _ = try resizer.resize(sizeKiB: 2048, count: now >= 2 ? now - 2 : 0, node: 0)
+                } catch {
+                    Issue.record("could not give back the 2 MiB pages added to node 0: \(error)")
+                }
             }
         }
         let grown = try resizer.resize(sizeKiB: 2048, count: 2, node: 0, add: true)
+        added = true
         #expect(grown.previous == before)
         #expect(grown.current == before + 2)
         let host = try HostTopology.read()
-        #expect(host.node(0)?.pool(sizeKiB: 2048)?.total == before + 2)
+        #expect(host.node(0)?.pool(sizeKiB: 2048)?.total == grown.current)
+        #expect(host.hostHugePages.first { $0.sizeKiB == 2048 }.map { $0.total >= 2 } == true)
         #expect(try host.freePages(cell: 0, sizeKiB: 2048) >= 2)
-        let restored = try resizer.resize(sizeKiB: 2048, count: before, node: 0)
-        #expect(restored.current == before)
+        let shrunk = try resizer.resize(sizeKiB: 2048, count: grown.current - 2, node: 0)
+        added = false
+        #expect(shrunk.current == before)
         #expect(try HostTopology.read().node(0)?.pool(sizeKiB: 2048)?.total == before)
     }
 }
