@@ -43,6 +43,14 @@ struct HugePagePoolResizerTests {
         #expect(reread.nodes.map { $0.pool(sizeKiB: 2048)?.total } == [138, 74, 10, 26])
     }
 
+    @Test func allSkipsNodesWithoutMemory() throws {
+        let tree = try ScratchTree(copying: .eightNode)
+        let resizer = HugePagePoolResizer(root: tree.root, systemPageSizeKiB: 4)
+        let results = try resizer.resizeAll(sizeKiB: 2048, count: 8, in: try Fixture.eightNode.topology())
+        #expect(results.map(\.node) == [0, 1, 2, 3, 4, 5, 7])
+        #expect(results.allSatisfy { $0.current == 8 })
+    }
+
     @Test func withoutNUMACellZeroIsTheHostWidePool() throws {
         let tree = try ScratchTree(copying: .noNUMA)
         let resizer = HugePagePoolResizer(root: tree.root, systemPageSizeKiB: 4)

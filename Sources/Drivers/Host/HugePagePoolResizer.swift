@@ -64,12 +64,13 @@ public struct HugePagePoolResizer: Sendable {
         return Result(node: node, sizeKiB: sizeKiB, previous: previous, current: current)
     }
 
-    /// `allocpages --all`: resizes the pool on every node of `topology` (the host-wide pool without NUMA).
+    /// `allocpages --all`: resizes the pool on every node of `topology` (the host-wide pool without NUMA). Nodes
+    /// without memory have no pools and are skipped, where libvirt would fail the whole command.
     public func resizeAll(sizeKiB: UInt64, count: UInt64, add: Bool = false,
                           in topology: HostTopology) throws(VirtError) -> [Result] {
         guard topology.hasNUMA else { return [try resize(sizeKiB: sizeKiB, count: count, node: nil, add: add)] }
         var results: [Result] = []
-        for node in topology.nodes {
+        for node in topology.nodes where !(node.memoryKiB == 0 && node.hugePages.isEmpty) {
             results.append(try resize(sizeKiB: sizeKiB, count: count, node: node.id, add: add))
         }
         return results
