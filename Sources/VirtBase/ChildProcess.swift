@@ -1,7 +1,7 @@
 import CVirtShims
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Starting and reaping child processes with fork + exec, where the child runs only async-signal-safe
@@ -41,7 +41,8 @@ public enum ChildProcess {
         }
         let pid = options.keep.withUnsafeBufferPointer { keep in
             var c = cvirt_spawn_options(
-                keep_fds: keep.baseAddress, keep_count: Int32(keep.count), parent_death_signal: options.parentDeathSignal,
+                keep_fds: keep.baseAddress, keep_count: Int32(keep.count),
+                parent_death_signal: options.parentDeathSignal,
                 new_session: options.newSession ? 1 : 0, stdin_fd: options.stdin, stdout_fd: options.stdout,
                 stderr_fd: options.stderr)
             return cvirt_spawn(path, argv, envp, &c)

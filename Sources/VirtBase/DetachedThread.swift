@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Starts blocking work on its own OS thread, never on the Swift cooperative pool (accept loops, socket

@@ -43,7 +43,8 @@ public final class FrameClient {
         } catch let error as SocketError {
             close()
             if case .timedOut = error {
-                throw VirtError(.operationTimeout, domain, "\(what) at '\(path)' gave no answer to '\(method)': \(error)")
+                throw VirtError(
+                    .operationTimeout, domain, "\(what) at '\(path)' gave no answer to '\(method)': \(error)")
             }
             throw VirtError(.operationFailed, domain, "cannot talk to \(what) at '\(path)': \(error)")
         } catch {
@@ -60,7 +61,8 @@ public final class FrameClient {
         do {
             return try reply.result(R.self)
         } catch {
-            throw VirtError(.operationFailed, domain, "\(what) sent an unexpected reply to '\(method)': \(error.message)")
+            throw VirtError(
+                .operationFailed, domain, "\(what) sent an unexpected reply to '\(method)': \(error.message)")
         }
     }
 

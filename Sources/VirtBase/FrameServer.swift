@@ -1,7 +1,7 @@
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A blocking wire-protocol server on a Unix socket: one OS thread accepts, one thread per connection

@@ -1,7 +1,7 @@
 import CVirtShims
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The credentials the kernel recorded for the peer of a Unix socket (`SO_PEERCRED`).
@@ -56,7 +56,9 @@ public final class UnixSocketConnection {
         var uid: uid_t = 0
         var gid: gid_t = 0
         var pid: pid_t = 0
-        guard cvirt_peer_credentials(descriptor, &uid, &gid, &pid) == 0 else { throw .lastError("getsockopt(SO_PEERCRED)") }
+        guard cvirt_peer_credentials(descriptor, &uid, &gid, &pid) == 0 else {
+            throw .lastError("getsockopt(SO_PEERCRED)")
+        }
         return PeerCredentials(uid: uid, gid: gid, pid: pid)
     }
 
@@ -66,7 +68,8 @@ public final class UnixSocketConnection {
         while offset < bytes.count {
             try wait(for: Int16(POLLOUT), timeoutMilliseconds: timeoutMilliseconds)
             let written = bytes.withUnsafeBytes { raw in
-                Glibc.send(descriptor, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+                Glibc.send(
+                    descriptor, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
             }
             if written < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }

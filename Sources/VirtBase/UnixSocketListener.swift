@@ -1,7 +1,7 @@
 import CVirtShims
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A listening Unix stream socket: created at a path with mode 0600, or adopted from a descriptor a

@@ -35,7 +35,8 @@ enum Command: Equatable {
         case "supervise":
             command = .supervise(configPath: try options.take("--config"))
         case "supervisor":
-            command = .supervisor(configFD: try options.descriptor("--config-fd"), readyFD: try options.descriptor("--ready-fd"))
+            command = .supervisor(
+                configFD: try options.descriptor("--config-fd"), readyFD: try options.descriptor("--ready-fd"))
         case "hypervisor":
             command = .hypervisor(
                 HypervisorArguments(
@@ -86,13 +87,17 @@ private struct OptionList {
     }
 
     mutating func take(_ name: String) throws(VirtError) -> String {
-        guard let value = values.removeValue(forKey: name) else { throw Command.usageError("option '\(name)' is required") }
+        guard let value = values.removeValue(forKey: name) else {
+            throw Command.usageError("option '\(name)' is required")
+        }
         return value
     }
 
     mutating func descriptor(_ name: String) throws(VirtError) -> Int32 {
         let text = try take(name)
-        guard let fd = Int32(text), fd >= 0 else { throw Command.usageError("option '\(name)' needs a descriptor number, not '\(text)'") }
+        guard let fd = Int32(text), fd >= 0 else {
+            throw Command.usageError("option '\(name)' needs a descriptor number, not '\(text)'")
+        }
         return fd
     }
 

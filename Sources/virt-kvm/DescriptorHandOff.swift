@@ -2,7 +2,7 @@ import KVM
 import VirtBase
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The supervisor opens every file the guest uses and hands the descriptors down, so the hypervisor never

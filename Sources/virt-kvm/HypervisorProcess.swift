@@ -3,7 +3,7 @@ import KVM
 import VirtBase
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The hypervisor mode: builds the machine from the configuration on its descriptor, writes its pid,
@@ -24,7 +24,8 @@ struct HypervisorProcess {
             let machine = try MachineFactory.make(configuration)
             try machine.start(paused: arguments.paused)
             let shared = SharedMachine(machine: machine)
-            let service = MonitorService(machine: shared, vcpus: configuration.hypervisor.vcpus, paused: arguments.paused)
+            let service = MonitorService(
+                machine: shared, vcpus: configuration.hypervisor.vcpus, paused: arguments.paused)
             var allowed = Set(configuration.monitorClientUIDs)
             allowed.formUnion([0, getuid()])
             let server = FrameServer(

@@ -3,7 +3,7 @@ import KVM
 import VirtBase
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One hypervisor process from fork to reaping: the supervisor starts it with its descriptors, reads its

@@ -2,7 +2,7 @@ import KVM
 import VirtBase
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The `supervise` mode: reads the supervisor configuration, starts the supervisor in its own session

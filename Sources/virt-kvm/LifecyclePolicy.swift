@@ -32,7 +32,9 @@ struct LifecyclePolicy {
             if configuration.onReboot == .restart { return .restart("the guest reset; on_reboot is restart") }
             return .end(.shutdown, "the guest reset and on_reboot is destroy")
         case .crashed(let reason):
-            if configuration.onCrash == .restart { return .restart("the guest crashed (\(reason)); on_crash is restart") }
+            if configuration.onCrash == .restart {
+                return .restart("the guest crashed (\(reason)); on_crash is restart")
+            }
             return .end(.crashed, "the guest crashed: \(reason)")
         case .internalError(let reason):
             return .end(.crashed, "KVM could not run the guest: \(reason)")

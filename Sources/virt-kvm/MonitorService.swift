@@ -2,7 +2,7 @@ import KVM
 import VirtBase
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Answers the monitor socket's requests (`MonitorMethod`) against one machine. Lifecycle calls are

@@ -3,7 +3,7 @@ import KVM
 import VirtBase
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A guest without KVM, for exercising the process layer (supervisor, monitor, crash handling) where no

@@ -3,7 +3,7 @@ import KVM
 import VirtBase
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The supervisor mode: detached (its own session, output to the domain's log), it holds the domain's
@@ -37,7 +37,8 @@ final class Supervisor {
         }
         do {
             SmallFile.remove(files.statusFile)
-            let socketDirectory = String(files.monitorSocket[..<(files.monitorSocket.lastIndex(of: "/") ?? files.monitorSocket.startIndex)])
+            let socketDirectory = String(
+                files.monitorSocket[..<(files.monitorSocket.lastIndex(of: "/") ?? files.monitorSocket.startIndex)])
             if !socketDirectory.isEmpty && socketDirectory != files.runDirectory {
                 try SmallFile.makeDirectories(socketDirectory, mode: 0o700)
             }

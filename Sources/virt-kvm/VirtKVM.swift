@@ -2,7 +2,7 @@ import KVM
 import VirtBase
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Dispatches `virt-kvm`'s modes (see `Command`).

@@ -44,7 +44,8 @@ final class DomainProcessFixture {
             name: name, uuid: "c7a5fdbd-cdaf-9455-926a-d65c16db1809", memoryBytes: 64 << 20, vcpus: vcpus,
             kernel: FileSource(path: kernel ?? self.kernel), cmdline: cmdline, disks: disks)
         return SupervisorConfiguration(
-            runFiles: files, onPoweroff: onPoweroff, onReboot: onReboot, onCrash: onCrash, startPaused: paused, machine: .simulated, hypervisor: guest)
+            runFiles: files, onPoweroff: onPoweroff, onReboot: onReboot, onCrash: onCrash, startPaused: paused,
+            machine: .simulated, hypervisor: guest)
     }
 
     /// Starts a domain and remembers it for clean-up.
@@ -65,7 +66,9 @@ final class DomainProcessFixture {
     }
 
     /// Polls until the supervisor replaced the hypervisor `previous` with a live one.
-    func waitForRestart(_ process: DomainProcess, replacing previous: ProcessIdentity, seconds: Int = 20) -> DomainProcess? {
+    func waitForRestart(_ process: DomainProcess, replacing previous: ProcessIdentity, seconds: Int = 20)
+        -> DomainProcess?
+    {
         for _ in 0..<(seconds * 100) {
             if case .running(let current) = process.liveness(), current.hypervisor != previous,
                 current.hypervisor.isAlive(), (try? current.status()) != nil
@@ -98,7 +101,9 @@ final class DomainProcessFixture {
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
             if name != "." && name != ".." { names.append(name) }
         }
         return names.sorted()

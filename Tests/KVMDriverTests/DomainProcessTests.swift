@@ -118,13 +118,15 @@ struct DomainProcessTests {
     func malformedFrame() throws {
         let fixture = try DomainProcessFixture()
         let process = try fixture.start(fixture.configuration())
-        let connection = try UnixSocketConnection.connect(path: process.runFiles.monitorSocket, timeoutMilliseconds: 5_000)
+        let connection = try UnixSocketConnection.connect(
+            path: process.runFiles.monitorSocket, timeoutMilliseconds: 5_000)
         try connection.send(FrameCodec.frame(Array("this is not json".utf8)), timeoutMilliseconds: 5_000)
         let reply = try WireReply.parse(#require(try connection.receiveFrame(timeoutMilliseconds: 5_000)))
         #expect(reply.error?.code == WireError.malformedFrame)
         #expect(try connection.receiveFrame(timeoutMilliseconds: 5_000) == nil)
 
-        let unknown = FrameClient(path: process.runFiles.monitorSocket, what: "monitor", domain: .kvm, timeoutMilliseconds: 5_000)
+        let unknown = FrameClient(
+            path: process.runFiles.monitorSocket, what: "monitor", domain: .kvm, timeoutMilliseconds: 5_000)
         do {
             _ = try unknown.call("frobnicate", WireEmpty(), returning: WireEmpty.self)
             Issue.record("an unknown method was accepted")

@@ -47,7 +47,9 @@ struct FrameCodecTests {
     func oversized() {
         var decoder = FrameDecoder()
         let length = FrameCodec.maximumFrameBytes + 1
-        decoder.append([UInt8(length >> 24), UInt8((length >> 16) & 0xff), UInt8((length >> 8) & 0xff), UInt8(length & 0xff)])
+        decoder.append([
+            UInt8(length >> 24), UInt8((length >> 16) & 0xff), UInt8((length >> 8) & 0xff), UInt8(length & 0xff),
+        ])
         #expect(throws: FrameError.oversized(length)) { try decoder.nextFrame() }
         #expect(throws: FrameError.oversized(length)) {
             try FrameCodec.frame([UInt8](repeating: 0x20, count: length))
@@ -98,12 +100,15 @@ struct FrameCodecTests {
 
     @Test("replies: a result, an error, and an error to an unreadable request with a null id")
     func replies() throws {
-        let ok = try WireReply.parse(Array(try WireReply.frame(id: 3, result: Params(name: "x", count: 2)).dropFirst(4)))
+        let ok = try WireReply.parse(
+            Array(try WireReply.frame(id: 3, result: Params(name: "x", count: 2)).dropFirst(4)))
         #expect(ok.id == 3)
         #expect(try ok.result(Params.self) == Params(name: "x", count: 2))
 
         let failed = WireReply.frame(id: nil, error: WireError(code: WireError.unknownMethod, message: "no"))
-        #expect(String(decoding: failed.dropFirst(4), as: UTF8.self) == #"{"error":{"code":"unknown-method","message":"no"},"id":null}"#)
+        #expect(
+            String(decoding: failed.dropFirst(4), as: UTF8.self)
+                == #"{"error":{"code":"unknown-method","message":"no"},"id":null}"#)
         let parsed = try WireReply.parse(Array(failed.dropFirst(4)))
         #expect(parsed.id == nil)
         #expect(throws: WireError(code: WireError.unknownMethod, message: "no")) { try parsed.result(Params.self) }

@@ -14,7 +14,9 @@ final class TemporaryDirectory {
     deinit {
         if let dir = opendir(path) {
             while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                    String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+                }
                 if name != "." && name != ".." { unlink(path + "/" + name) }
             }
             closedir(dir)
@@ -75,7 +77,8 @@ struct UnixSocketTests {
         let dir = try TemporaryDirectory()
         let server = try startServer(dir.path + "/s.sock", allowed: [getuid()])
         defer { server.stop() }
-        let client = FrameClient(path: dir.path + "/s.sock", what: "test server", domain: .rpc, timeoutMilliseconds: 5_000)
+        let client = FrameClient(
+            path: dir.path + "/s.sock", what: "test server", domain: .rpc, timeoutMilliseconds: 5_000)
         #expect(try client.call("echo", Echo(text: "hi"), returning: Echo.self) == Echo(text: "hi"))
         #expect(throws: VirtError.self) { try client.call("nope", WireEmpty(), returning: WireEmpty.self) }
         #expect(try client.call("echo", Echo(text: "again"), returning: Echo.self) == Echo(text: "again"))
@@ -123,7 +126,8 @@ struct UnixSocketTests {
         // Listening but never accepting: the connection completes in the backlog and no reply ever comes.
         let listener = try UnixSocketListener(path: dir.path + "/mute.sock")
         defer { listener.close() }
-        let client = FrameClient(path: dir.path + "/mute.sock", what: "mute server", domain: .rpc, timeoutMilliseconds: 200)
+        let client = FrameClient(
+            path: dir.path + "/mute.sock", what: "mute server", domain: .rpc, timeoutMilliseconds: 200)
         do {
             _ = try client.call("echo", Echo(text: "x"), returning: Echo.self)
             Issue.record("a mute server answered")
@@ -139,7 +143,8 @@ struct UnixSocketTests {
         let listener = try UnixSocketListener(path: dir.path + "/dead.sock")
         // Close the descriptor but leave the file, as a killed process does.
         close(listener.descriptor)
-        let client = FrameClient(path: dir.path + "/dead.sock", what: "dead server", domain: .rpc, timeoutMilliseconds: 5_000)
+        let client = FrameClient(
+            path: dir.path + "/dead.sock", what: "dead server", domain: .rpc, timeoutMilliseconds: 5_000)
         do {
             _ = try client.call("echo", Echo(text: "x"), returning: Echo.self)
             Issue.record("a dead socket answered")

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How a domain ended, as the supervisor records it in `<run>/<name>.status` (JSON) when its hypervisor

@@ -44,7 +44,8 @@ public struct MonitorStatus: Codable, Sendable, Equatable {
     public var vcpus: Int
 
     /// A status.
-    public init(state: GuestRunState, shutdownRequested: Bool, hypervisorPID: Int32, serialPTYPath: String?, vcpus: Int) {
+    public init(state: GuestRunState, shutdownRequested: Bool, hypervisorPID: Int32, serialPTYPath: String?, vcpus: Int)
+    {
         self.state = state
         self.shutdownRequested = shutdownRequested
         self.hypervisorPID = hypervisorPID

@@ -2,7 +2,7 @@ import KVM
 import VirtBase
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension DomainProcess {
@@ -21,7 +21,8 @@ extension DomainProcess {
         let name = configuration.hypervisor.name
         if let running = recordedSupervisor(files) {
             throw VirtError(
-                .operationInvalid, .kvm, "Domain is already active: domain '\(name)' has a supervisor (pid \(running.pid))")
+                .operationInvalid, .kvm,
+                "Domain is already active: domain '\(name)' has a supervisor (pid \(running.pid))")
         }
         cleanRunFiles(files)
         try SmallFile.makeDirectories(files.runDirectory, mode: 0o755)
@@ -45,7 +46,8 @@ extension DomainProcess {
             _ = try process.status()
         } catch {
             _ = process.destroy()
-            throw VirtError(.operationFailed, .kvm, "domain '\(name)' started but its monitor does not answer: \(error)")
+            throw VirtError(
+                .operationFailed, .kvm, "domain '\(name)' started but its monitor does not answer: \(error)")
         }
         return process
     }

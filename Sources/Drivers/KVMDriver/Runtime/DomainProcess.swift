@@ -2,7 +2,7 @@ import KVM
 import VirtBase
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A running domain's process pair (supervisor + hypervisor) as the kvm:// driver sees it: how to start
