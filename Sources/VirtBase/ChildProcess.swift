@@ -15,9 +15,11 @@ public enum ChildProcess {
         public var parentDeathSignal: Int32 = 0
         /// Leave the caller's session (`setsid`).
         public var newSession = false
-        /// Replacement stdin, stdout, stderr; -1 keeps the parent's.
+        /// Replacement stdin; -1 keeps the parent's.
         public var stdin: Int32 = -1
+        /// Replacement stdout; -1 keeps the parent's.
         public var stdout: Int32 = -1
+        /// Replacement stderr; -1 keeps the parent's.
         public var stderr: Int32 = -1
         /// Default options.
         public init() {}
