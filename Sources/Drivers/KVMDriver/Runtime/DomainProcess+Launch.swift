@@ -6,6 +6,9 @@ import VirtBase
 #endif
 
 extension DomainProcess {
+    /// How long a hypervisor whose monitor did not answer the first `status` may take to exit on its own.
+    static let monitorSilenceGraceMilliseconds = 2_000
+
     /// How long `start` waits for the guest to be ready by default.
     public static let defaultStartTimeoutMilliseconds = 30_000
 
@@ -45,6 +48,10 @@ extension DomainProcess {
         do {
             _ = try process.status()
         } catch {
+            // A guest may end right after it became ready (a short guest that powers off): the start
+            // succeeded, and the next `liveness()` tells how it ended. Only a hypervisor that lives on
+            // without answering is a failed start.
+            if waitForExit(hypervisor, milliseconds: monitorSilenceGraceMilliseconds) { return process }
             _ = process.destroy()
             throw VirtError(
                 .operationFailed, .kvm, "domain '\(name)' started but its monitor does not answer: \(error)")
