@@ -7,10 +7,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+// What the forked processes tell the caller through the report pipe.
+enum { REPORT_ERRNO = 1, REPORT_PID = 2 };
+struct report_record {
+    int kind;
+    int value;
+};
+
+static void send_record(int report, int kind, int value) {
+    struct report_record record = {kind, value};
+    while (write(report, &record, sizeof(record)) < 0 && errno == EINTR) {}
+}
+
 // Runs in the forked child: async-signal-safe calls only. Reports errno through `report` and exits.
 static void child(int report, pid_t parent, const char *path, char *const argv[], char *const envp[],
                   const struct cvirt_spawn_options *o) {
-    int err = 0;
     for (int i = 0; o && i < o->keep_count; i++) {
         if (fcntl(o->keep_fds[i], F_SETFD, 0) < 0) goto fail;
     }
@@ -20,8 +31,8 @@ static void child(int report, pid_t parent, const char *path, char *const argv[]
             if (sources[target] >= 0 && sources[target] != target && dup2(sources[target], target) < 0) goto fail;
         }
     }
-    if (o && o->new_session && setsid() < 0) goto fail;
-    if (o && o->parent_death_signal > 0) {
+    if (o && o->new_session && !o->detach && setsid() < 0) goto fail;
+    if (o && o->parent_death_signal > 0 && !o->detach) {
         if (prctl(PR_SET_PDEATHSIG, o->parent_death_signal, 0, 0, 0) < 0) goto fail;
         // The parent may have died before prctl took effect: then nobody would ever signal us.
         if (getppid() != parent) {
@@ -34,15 +45,35 @@ static void child(int report, pid_t parent, const char *path, char *const argv[]
     sigprocmask(SIG_SETMASK, &none, NULL);
     execve(path, argv, envp);
 fail:
-    err = errno;
-    while (write(report, &err, sizeof(err)) < 0 && errno == EINTR) {}
+    send_record(report, REPORT_ERRNO, errno);
     _exit(127);
+}
+
+// Detached start: the intermediate child leaves the session, forks the real child, names it, and exits,
+// so the real child is reparented to init (or the nearest subreaper) and is never the caller's to reap.
+static void detach_then_child(int report, const char *path, char *const argv[], char *const envp[],
+                              const struct cvirt_spawn_options *o) {
+    if (setsid() < 0) {
+        send_record(report, REPORT_ERRNO, errno);
+        _exit(127);
+    }
+    pid_t grandchild = fork();
+    if (grandchild < 0) {
+        send_record(report, REPORT_ERRNO, errno);
+        _exit(127);
+    }
+    if (grandchild > 0) {
+        send_record(report, REPORT_PID, grandchild);
+        _exit(0);
+    }
+    child(report, 0, path, argv, envp, o);
 }
 
 pid_t cvirt_spawn(const char *path, char *const argv[], char *const envp[], const struct cvirt_spawn_options *options) {
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) < 0) return -1;
     pid_t parent = getpid();
+    int detach = options && options->detach;
     pid_t pid = fork();
     if (pid < 0) {
         int saved = errno;
@@ -53,21 +84,30 @@ pid_t cvirt_spawn(const char *path, char *const argv[], char *const envp[], cons
     }
     if (pid == 0) {
         close(pipefd[0]);
+        if (detach) detach_then_child(pipefd[1], path, argv, envp, options);
         child(pipefd[1], parent, path, argv, envp, options);
     }
     close(pipefd[1]);
+    // The pipe closes when every writer has exec'd or exited: read every record until then.
+    pid_t result = detach ? -1 : pid;
     int child_errno = 0;
-    ssize_t got;
-    do {
-        got = read(pipefd[0], &child_errno, sizeof(child_errno));
-    } while (got < 0 && errno == EINTR);
+    struct report_record record;
+    for (;;) {
+        ssize_t got = read(pipefd[0], &record, sizeof(record));
+        if (got < 0 && errno == EINTR) continue;
+        if (got != (ssize_t)sizeof(record)) break;
+        if (record.kind == REPORT_PID) result = record.value;
+        if (record.kind == REPORT_ERRNO) child_errno = record.value;
+    }
     close(pipefd[0]);
-    if (got == (ssize_t)sizeof(child_errno)) {
+    if (detach || child_errno != 0) {
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
-        errno = child_errno;
+    }
+    if (child_errno != 0 || result <= 0) {
+        errno = child_errno != 0 ? child_errno : ECHILD;
         return -1;
     }
-    return pid;
+    return result;
 }
 
 int cvirt_pipe_cloexec(int fds[2]) {

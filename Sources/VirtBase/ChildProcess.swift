@@ -15,6 +15,8 @@ public enum ChildProcess {
         public var parentDeathSignal: Int32 = 0
         /// Leave the caller's session (`setsid`).
         public var newSession = false
+        /// Double fork: the child is not the caller's to reap, in a session of its own (see `cvirt_spawn`).
+        public var detach = false
         /// Replacement stdin; -1 keeps the parent's.
         public var stdin: Int32 = -1
         /// Replacement stdout; -1 keeps the parent's.
@@ -45,7 +47,8 @@ public enum ChildProcess {
             var c = cvirt_spawn_options(
                 keep_fds: keep.baseAddress, keep_count: Int32(keep.count),
                 parent_death_signal: options.parentDeathSignal,
-                new_session: options.newSession ? 1 : 0, stdin_fd: options.stdin, stdout_fd: options.stdout,
+                new_session: options.newSession ? 1 : 0, detach: options.detach ? 1 : 0, stdin_fd: options.stdin,
+                stdout_fd: options.stdout,
                 stderr_fd: options.stderr)
             return cvirt_spawn(path, argv, envp, &c)
         }

@@ -5,8 +5,9 @@ import VirtBase
     import Glibc
 #endif
 
-/// The `supervise` mode: reads the supervisor configuration, starts the supervisor in its own session
-/// (so it outlives the caller and its terminal), waits until it reports the guest ready or failed, and
+/// The `supervise` mode (for people and scripts; the driver starts the supervisor directly the same way):
+/// reads the supervisor configuration, starts the supervisor detached (double fork, its own session, so
+/// it outlives the caller and its terminal), waits until it reports the guest ready or failed, and
 /// prints that `LaunchReport` as one JSON line. Exit status 0 when ready, 1 otherwise.
 struct Launcher {
     let configPath: String
@@ -32,7 +33,7 @@ struct Launcher {
         let ready = try ChildProcess.pipe()
         var options = ChildProcess.Options()
         options.keep = [config.read, ready.write]
-        options.newSession = true
+        options.detach = true
         let pid: Int32
         do {
             pid = try ChildProcess.spawn(

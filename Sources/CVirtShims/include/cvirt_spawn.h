@@ -15,6 +15,10 @@ struct cvirt_spawn_options {
     int parent_death_signal;
     /// Non-zero: the child calls setsid() and so leaves the caller's session and terminal.
     int new_session;
+    /// Non-zero: double fork. An intermediate child calls setsid() and forks the real child, which is
+    /// then not the caller's child (init or the nearest subreaper reaps it) and not a session leader.
+    /// The returned pid is the real child's. parent_death_signal is ignored in this mode.
+    int detach;
     /// Descriptor to put on the child's stdin, or -1 to keep the parent's.
     int stdin_fd;
     /// Descriptor to put on the child's stdout, or -1 to keep the parent's.

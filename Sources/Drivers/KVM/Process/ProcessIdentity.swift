@@ -35,6 +35,16 @@ public struct ProcessIdentity: Codable, Sendable, Equatable, Hashable {
         return Int32(fields[1])
     }
 
+    /// The process's arguments (`/proc/PID/cmdline`), while it runs.
+    public func arguments(procRoot: String = "/proc") -> [String]? {
+        guard isAlive(procRoot: procRoot),
+            let bytes = try? SmallFile.read("\(procRoot)/\(pid)/cmdline", limit: 64 * 1024)
+        else { return nil }
+        return bytes.split(separator: 0, omittingEmptySubsequences: false).dropLast().map {
+            String(decoding: $0, as: UTF8.self)
+        }
+    }
+
     /// Whether this very process (same pid, same start time) is still running.
     public func isAlive(procRoot: String = "/proc") -> Bool {
         ProcessIdentity.of(pid, procRoot: procRoot) == self

@@ -12,8 +12,8 @@ extension DomainProcess {
     /// How long `start` waits for the guest to be ready by default.
     public static let defaultStartTimeoutMilliseconds = 30_000
 
-    /// Starts the domain's supervisor (detached: its own session, it outlives the caller) through
-    /// `virt-kvm supervise`, and returns once the hypervisor reports the guest ready and the monitor answers.
+    /// Starts the domain's supervisor (`virt-kvm supervisor`, detached: its own session, not the caller's
+    /// child, it outlives the caller), and returns once the hypervisor reports the guest ready and the monitor answers.
     /// On failure the error carries the hypervisor's own text, and nothing is left running or on disk
     /// (the log file excepted). A domain whose supervisor still runs is refused as already active.
     public static func start(
@@ -77,52 +77,59 @@ extension DomainProcess {
             "cannot find the virt-kvm executable beside this program; install it there or set SWIFT_VIRT_KVM")
     }
 
-    /// Runs `virt-kvm supervise --config -` with the configuration on stdin and reads its one-line report.
+    /// Starts `virt-kvm supervisor` detached (double fork: its own session, not our child), hands it the
+    /// configuration on a pipe, and reads its one-line `LaunchReport` from another, with a deadline.
     private static func launch(_ executable: String, _ configuration: SupervisorConfiguration, timeoutMilliseconds: Int)
         throws(VirtError) -> LaunchReport
     {
+        let files = configuration.runFiles
         let bytes: [UInt8]
         do {
             bytes = try FrameCodec.jsonLine(configuration)
         } catch {
             throw VirtError(.internalError, .kvm, "cannot encode the supervisor configuration: \(error)")
         }
-        let input = try ChildProcess.pipe()
-        let output = try ChildProcess.pipe()
-        let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        let config = try ChildProcess.pipe()
+        let ready = try ChildProcess.pipe()
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
         var options = ChildProcess.Options()
-        options.stdin = input.read
-        options.stdout = output.write
+        options.keep = [config.read, ready.write]
+        options.detach = true
+        options.stdin = null
+        options.stdout = null
         options.stderr = null
         let pid: Int32
         do {
-            pid = try ChildProcess.spawn(executable, [executable, "supervise", "--config", "-"], options: options)
+            pid = try ChildProcess.spawn(
+                executable,
+                [executable, "supervisor", "--config-fd", "\(config.read)", "--ready-fd", "\(ready.write)"],
+                options: options)
         } catch {
-            [input.read, input.write, output.read, output.write, null].forEach { _ = close($0) }
+            [config.read, config.write, ready.read, ready.write, null].forEach { _ = close($0) }
             throw error
         }
-        [input.read, output.write, null].forEach { _ = close($0) }
-        try? SmallFile.writeAll(input.write, bytes, what: "virt-kvm's stdin")
-        close(input.write)
+        [config.read, ready.write, null].forEach { _ = close($0) }
+        let supervisor = ProcessIdentity.of(pid)
+        try? SmallFile.writeAll(config.write, bytes, what: "the supervisor's configuration pipe")
+        close(config.write)
         let line: String?
         do {
-            line = try ChildProcess.readLine(output.read, timeoutMilliseconds: timeoutMilliseconds)
+            line = try ChildProcess.readLine(ready.read, timeoutMilliseconds: timeoutMilliseconds)
         } catch {
-            close(output.read)
-            kill(pid, SIGKILL)
-            _ = try? ChildProcess.wait(pid)
+            close(ready.read)
+            abandon(files, supervisor: supervisor)
             throw VirtError(
                 .operationTimeout, .kvm,
                 "domain '\(configuration.hypervisor.name)' was not ready within \(timeoutMilliseconds) ms; "
-                    + "see '\(configuration.runFiles.logFile)'")
+                    + "see '\(files.logFile)'")
         }
-        close(output.read)
-        let termination = try? ChildProcess.wait(pid)
+        close(ready.read)
         guard let line, let report = try? FrameCodec.decode(LaunchReport.self, from: Array(line.utf8)) else {
+            abandon(files, supervisor: supervisor)
             throw VirtError(
                 .operationFailed, .kvm,
-                "virt-kvm supervise \(termination?.description ?? "ended") without a report; "
-                    + "see '\(configuration.runFiles.logFile)'")
+                "the supervisor of domain '\(configuration.hypervisor.name)' (pid \(pid)) ended without a "
+                    + "report; see '\(files.logFile)'")
         }
         return report
     }
@@ -134,7 +141,7 @@ extension DomainProcess {
     private static func abandon(_ files: RunFiles, supervisor: ProcessIdentity? = nil) {
         if let ours = supervisor ?? recordedSupervisor(files), ours.isAlive() {
             // Only a hypervisor that is this supervisor's child: never another domain start's.
-            if let hypervisor = recordedHypervisor(files), hypervisor.parentPID() == ours.pid {
+            if let hypervisor = recordedHypervisor(files, supervisor: ours) {
                 kill(hypervisor.pid, SIGKILL)
             }
             kill(ours.pid, SIGKILL)

@@ -22,7 +22,7 @@ extension DomainProcess {
     /// the status file and cleaning the run files). Never talks to the monitor, so it cannot hang.
     public func liveness() -> Liveness {
         if supervisor.isAlive() {
-            if let current = DomainProcess.recordedHypervisor(runFiles) {
+            if let current = DomainProcess.recordedHypervisor(runFiles, supervisor: supervisor) {
                 var refreshed = self
                 refreshed.hypervisor = current
                 return .running(refreshed)
@@ -31,7 +31,9 @@ extension DomainProcess {
             _ = DomainProcess.waitForExit(supervisor, milliseconds: DomainProcess.supervisorWrapUpMilliseconds)
             if supervisor.isAlive() {
                 var refreshed = self
-                if let current = DomainProcess.recordedHypervisor(runFiles) { refreshed.hypervisor = current }
+                if let current = DomainProcess.recordedHypervisor(runFiles, supervisor: supervisor) {
+                    refreshed.hypervisor = current
+                }
                 return .running(refreshed)
             }
         }
@@ -59,7 +61,9 @@ extension DomainProcess {
             try? quick.quit()
             let left = max(0, deadline - DomainProcess.monotonicMilliseconds())
             if !DomainProcess.waitForExit(supervisor, milliseconds: left) {
-                for process in [DomainProcess.recordedHypervisor(runFiles), hypervisor, supervisor] {
+                for process in [
+                    DomainProcess.recordedHypervisor(runFiles, supervisor: supervisor), hypervisor, supervisor,
+                ] {
                     if let process, process.isAlive() { kill(process.pid, SIGKILL) }
                 }
                 _ = DomainProcess.waitForExit(supervisor, milliseconds: graceMilliseconds)
@@ -100,21 +104,27 @@ extension DomainProcess {
         files.all.forEach(SmallFile.remove)
     }
 
-    /// The supervisor named by `<name>.supervisor.pid`, if it runs.
+    /// The supervisor named by `<name>.supervisor.pid`, if that pid is a running `virt-kvm supervisor`
+    /// (a stale pid file whose pid was reused by another program names nothing).
     static func recordedSupervisor(_ files: RunFiles) -> ProcessIdentity? {
-        recordedProcess(files.supervisorPIDFile)
+        recordedProcess(files.supervisorPIDFile, mode: "supervisor")
     }
 
-    /// The hypervisor named by `<name>.pid`, if it runs.
-    static func recordedHypervisor(_ files: RunFiles) -> ProcessIdentity? {
-        recordedProcess(files.hypervisorPIDFile)
+    /// The hypervisor named by `<name>.pid`, if that pid is a running `virt-kvm hypervisor` whose parent is
+    /// `supervisor` (when given).
+    static func recordedHypervisor(_ files: RunFiles, supervisor: ProcessIdentity? = nil) -> ProcessIdentity? {
+        guard let hypervisor = recordedProcess(files.hypervisorPIDFile, mode: "hypervisor") else { return nil }
+        if let supervisor, hypervisor.parentPID() != supervisor.pid { return nil }
+        return hypervisor
     }
 
-    private static func recordedProcess(_ path: String) -> ProcessIdentity? {
+    private static func recordedProcess(_ path: String, mode: String) -> ProcessIdentity? {
         guard let text = try? SmallFile.readText(path, limit: 64),
-            let pid = Int32(text.split(separator: "\n").first ?? "")
+            let pid = Int32(text.split(separator: "\n").first ?? ""),
+            let process = ProcessIdentity.of(pid),
+            let arguments = process.arguments(), arguments.count > 1, arguments[1] == mode
         else { return nil }
-        return ProcessIdentity.of(pid)
+        return process
     }
 
     /// Polls until `process` is gone or `milliseconds` pass; true when it is gone.
