@@ -26,6 +26,7 @@ enum DomainPostParse {
             definition.os.bootDevices = [.hd]
         }
         cpu(&definition)
+        canonicalOrder(&definition)
         devices(&definition)
         for index in definition.seclabels.indices {
             var label = definition.seclabels[index]
@@ -79,6 +80,25 @@ enum DomainPostParse {
         }
     }
 
+    /// Puts lists libvirt keeps per vCPU / per cell into that order, and expands `<vcpusched vcpus='0-3'>` to one
+    /// entry per vCPU, so the model equals what a re-parse of its formatted XML gives.
+    private static func canonicalOrder(_ definition: inout DomainDefinition) {
+        if var tune = definition.cputune {
+            tune.vcpupins.sort { $0.vcpu < $1.vcpu }
+            tune.iothreadpins.sort { $0.iothread < $1.iothread }
+            var expanded: [VCPUSched] = []
+            for sched in tune.vcpuscheds {
+                for vcpu in (sched.vcpus ?? CPUSet(0..<definition.vcpu.count)).members {
+                    expanded.append(VCPUSched(vcpus: CPUSet([vcpu]), scheduler: sched.scheduler, priority: sched.priority))
+                }
+            }
+            expanded.sort { ($0.vcpus?.max ?? 0) < ($1.vcpus?.max ?? 0) }
+            tune.vcpuscheds = expanded
+            definition.cputune = tune
+        }
+        definition.numatune?.memnodes.sort { $0.cellID < $1.cellID }
+    }
+
     private static func cpu(_ definition: inout DomainDefinition) {
         guard var cpu = definition.cpu else { return }
         if var model = cpu.model {
@@ -103,9 +123,28 @@ enum DomainPostParse {
         return nil
     }
 
+    /// A per-device label relabels unless it says otherwise.
+    private static func defaultRelabel(_ label: DeviceSecurityLabel) -> DeviceSecurityLabel {
+        var label = label
+        if label.relabel == nil { label.relabel = .yes }
+        return label
+    }
+
     private static func devices(_ definition: inout DomainDefinition) {
-        for index in definition.devices.disks.indices where definition.devices.disks[index].bus == nil {
-            definition.devices.disks[index].bus = inferredBus(for: definition.devices.disks[index].target)
+        for index in definition.devices.disks.indices {
+            if definition.devices.disks[index].bus == nil {
+                definition.devices.disks[index].bus = inferredBus(for: definition.devices.disks[index].target)
+            }
+            definition.devices.disks[index].sourceSeclabels = definition.devices.disks[index].sourceSeclabels.map(
+                defaultRelabel)
+        }
+        for index in definition.devices.serials.indices {
+            definition.devices.serials[index].sourceSeclabels = definition.devices.serials[index].sourceSeclabels.map(
+                defaultRelabel)
+        }
+        for index in definition.devices.consoles.indices {
+            definition.devices.consoles[index].sourceSeclabels = definition.devices.consoles[index].sourceSeclabels
+                .map(defaultRelabel)
         }
         for index in definition.devices.interfaces.indices where definition.devices.interfaces[index].mac == nil {
             definition.devices.interfaces[index].mac = MACAddress.generate()

@@ -206,7 +206,7 @@ struct DomainXMLFormatter {
                 [("mode", (memory.mode ?? .strict).rawValue), ("placement", auto ? "auto" : nil),
                  ("nodeset", auto ? nil : memory.nodeset?.description)])
         }
-        for node in tune.memnodes {
+        for node in tune.memnodes.sorted(by: { $0.cellID < $1.cellID }) {
             empty(
                 "memnode",
                 [("cellid", String(node.cellID)), ("mode", node.mode.rawValue), ("nodeset", node.nodeset.description)])
