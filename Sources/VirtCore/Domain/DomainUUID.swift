@@ -27,6 +27,20 @@ public enum DomainUUID {
             ))
     }
 
+    /// A random (version 4) UUID, drawn with the system's generator (`getrandom`), as libvirt generates one
+    /// for a document without `<uuid>`.
+    public static func random() -> UUID {
+        var generator = SystemRandomNumberGenerator()
+        var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        bytes[6] = (bytes[6] & 0x0F) | 0x40
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        return UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9],
+                bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            ))
+    }
+
     /// The lower-case 8-4-4-4-12 form libvirt prints.
     public static func format(_ uuid: UUID) -> String { uuid.uuidString.lowercased() }
 

@@ -36,7 +36,7 @@ extension DomainXMLParser {
         try reader.checkAttributes(element, [])
         try reader.checkNoText(element)
         var tune = CPUTune()
-        var seen = Set<String>()
+        var seen: [String] = []
         for child in element.children {
             if child.hasNamespace {
                 try reader.unknownElement(child)
@@ -121,7 +121,7 @@ extension DomainXMLParser {
         cpu.match = try reader.optionalEnum(CPUDefinition.Match.self, element, "match")
         cpu.check = try reader.optionalEnum(CPUDefinition.Check.self, element, "check")
         cpu.migratable = try reader.onOff(element, "migratable")
-        var seen = Set<String>()
+        var seen: [String] = []
         for child in element.children {
             guard !child.hasNamespace, ["model", "vendor", "topology", "feature", "numa"].contains(child.name) else {
                 try reader.unknownElement(child)

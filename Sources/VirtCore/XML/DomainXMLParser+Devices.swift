@@ -48,7 +48,7 @@ extension DomainXMLParser {
         let type = try reader.optionalEnum(Disk.DiskType.self, element, "type") ?? .file
         let device = try reader.optionalEnum(Disk.DiskDevice.self, element, "device") ?? .disk
         var disk = Disk(type: type, device: device, source: nil, target: "")
-        var seen = Set<String>()
+        var seen: [String] = []
         var sawTarget = false
         for child in element.children {
             let known = ["driver", "source", "target", "readonly", "shareable", "serial", "boot"]
@@ -147,7 +147,7 @@ extension DomainXMLParser {
         var values: [String: String] = [:]
         var path: String?
         var offset: UInt64?
-        var seen = Set<String>()
+        var seen: [String] = []
         for child in element.children {
             guard !child.hasNamespace, ["lockspace", "key", "target"].contains(child.name) else {
                 try reader.unknownElement(child)
@@ -186,7 +186,7 @@ extension DomainXMLParser {
             throw reader.xmlError("unknown interface type '\(type)'", element)
         }
         var interface = Interface(type: type)
-        var seen = Set<String>()
+        var seen: [String] = []
         for child in element.children {
             guard !child.hasNamespace, ["mac", "source", "model", "target"].contains(child.name) else {
                 try reader.unknownElement(child)
@@ -212,7 +212,7 @@ extension DomainXMLParser {
                     case "direct": "dev"
                     default: nil
                     }
-                try reader.checkEmpty(child, attributes: attribute == "dev" ? ["dev", "mode"] : Set([attribute ?? ""]))
+                try reader.checkEmpty(child, attributes: attribute == "dev" ? ["dev", "mode"] : [attribute ?? ""])
                 if let attribute {
                     interface.sourceAttribute = attribute
                     interface.sourceValue = try reader.required(child, attribute)
@@ -238,7 +238,7 @@ extension DomainXMLParser {
         let type = try reader.enumValue(
             CharDevice.CharType.self, try reader.required(element, "type"), element, attribute: "type")
         var device = CharDevice(type: type)
-        var seen = Set<String>()
+        var seen: [String] = []
         for child in element.children {
             guard !child.hasNamespace, ["source", "target", "log"].contains(child.name) else {
                 try reader.unknownElement(child)
@@ -247,7 +247,7 @@ extension DomainXMLParser {
             guard try reader.first(child, seen: &seen) else { continue }
             switch child.name {
             case "source":
-                let allowed: Set<String> =
+                let allowed: [String] =
                     switch type {
                     case .pty: ["path"]
                     case .file: ["path", "append"]

@@ -4,7 +4,7 @@ extension DomainXMLParser {
         try reader.checkAttributes(element, [])
         try reader.checkNoText(element)
         var backing = MemoryBacking()
-        var seen = Set<String>()
+        var seen: [String] = []
         for child in element.children {
             guard !child.hasNamespace,
                 ["hugepages", "nosharepages", "locked", "source", "access", "allocation", "discard"].contains(

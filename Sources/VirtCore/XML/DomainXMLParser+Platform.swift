@@ -7,7 +7,7 @@ extension DomainXMLParser {
         try reader.checkAttributes(element, [])
         try reader.checkNoText(element)
         var os = OSConfig()
-        var seen = Set<String>()
+        var seen: [String] = []
         for child in element.children {
             guard !child.hasNamespace, ["type", "kernel", "initrd", "cmdline", "boot"].contains(child.name) else {
                 try reader.unknownElement(child)
@@ -63,7 +63,7 @@ extension DomainXMLParser {
         try reader.checkAttributes(element, [])
         try reader.checkNoText(element)
         var features = Features()
-        var seen = Set<String>()
+        var seen: [String] = []
         for child in element.children {
             guard !child.hasNamespace, ["acpi", "apic", "pae"].contains(child.name) else {
                 try reader.unknownElement(child)
@@ -152,7 +152,7 @@ extension DomainXMLParser {
             type: try reader.optionalEnum(SecurityLabel.LabelType.self, element, "type"),
             model: element.attribute("model"))
         label.relabel = try reader.yesNo(element, "relabel")
-        var seen = Set<String>()
+        var seen: [String] = []
         var text: [String: String] = [:]
         for child in element.children {
             guard !child.hasNamespace, ["label", "imagelabel", "baselabel"].contains(child.name) else {
@@ -176,7 +176,7 @@ extension DomainXMLParser {
         try reader.checkNoText(element)
         var label = DeviceSecurityLabel(model: element.attribute("model"), relabel: try reader.yesNo(element, "relabel"))
         _ = try reader.yesNo(element, "labelskip")
-        var seen = Set<String>()
+        var seen: [String] = []
         for child in element.children {
             guard child.name == "label", !child.hasNamespace else {
                 try reader.unknownElement(child)

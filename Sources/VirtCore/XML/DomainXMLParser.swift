@@ -42,18 +42,20 @@ struct DomainXMLParser {
         if let id = root.attribute("id") { _ = try reader.integer(id, root, "attribute 'id' of <domain>") }
         try reader.checkNoText(root)
 
-        var definition = DomainDefinition(type: type, name: "", memoryKiB: 0)
+        // The uuid is filled below (from the document, or generated): no random draw for documents that have one.
+        var definition = DomainDefinition(type: type, name: "", uuid: Self.placeholderUUID, memoryKiB: 0)
         var uuid: UUID?
-        var seen = Set<String>()
+        var seen: [String] = []
         for child in root.children {
-            if child.hasNamespace || !Self.domainChildren.contains(child.name) {
+            let name = child.name
+            if child.hasNamespace || !Self.domainChildren.contains(name) {
                 try reader.unknownElement(child)
                 continue
             }
-            if child.name != "seclabel" {
+            if name != "seclabel" {
                 guard try reader.first(child, seen: &seen) else { continue }
             }
-            switch child.name {
+            switch name {
             case "name":
                 try reader.checkEmptyAttributes(child)
                 definition.name = child.text
@@ -110,11 +112,13 @@ struct DomainXMLParser {
                 .noName, .xml, "missing name information: <domain> has no <name> (or an empty one)"
                     + " in \(reader.sourceName)")
         }
-        if let uuid { definition.uuid = uuid }
+        definition.uuid = uuid ?? DomainUUID.random()
         return definition
     }
 
     // MARK: Identity
+
+    private static let placeholderUUID = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
 
     private func parseUUID(_ element: XMLElement) throws(VirtError) -> UUID {
         let text = element.text.trimmingSpaces

@@ -35,11 +35,10 @@ struct DomainXMLReader {
     }
 
     /// Checks `element`'s attributes against `allowed`; unknown ones are rejected (strict) or dropped (lax).
-    mutating func checkAttributes(_ element: XMLElement, _ allowed: Set<String>) throws(VirtError) {
-        for attribute in element.attributes where !allowed.contains(attribute.name) {
+    mutating func checkAttributes(_ element: XMLElement, _ allowed: [String]) throws(VirtError) {
+        for name in element.unknownAttributes(allowed) {
             try reject(
-                "unknown attribute '\(attribute.name)' of <\(element.qualifiedName)>", element,
-                path: element.path + "/@" + attribute.name)
+                "unknown attribute '\(name)' of <\(element.qualifiedName)>", element, path: element.path + "/@" + name)
         }
     }
 
@@ -51,12 +50,12 @@ struct DomainXMLReader {
     /// Rejects non-blank text inside an element that holds only elements.
     mutating func checkNoText(_ element: XMLElement) throws(VirtError) {
         guard let text = element.strayText else { return }
-        let shown = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let shown = text.trimmingSpaces
         try reject("unexpected text '\(shown.prefix(40))' in <\(element.qualifiedName)>", element)
     }
 
     /// Checks that an element meant to be empty (`<acpi/>`, `<readonly/>`) has no attributes, children or text.
-    mutating func checkEmpty(_ element: XMLElement, attributes: Set<String> = []) throws(VirtError) {
+    mutating func checkEmpty(_ element: XMLElement, attributes: [String] = []) throws(VirtError) {
         try checkAttributes(element, attributes)
         try checkNoText(element)
         for child in element.children { try unknownElement(child) }
@@ -64,8 +63,12 @@ struct DomainXMLReader {
 
     /// Marks a second occurrence of a single-valued element: an error when strict, dropped when lax
     /// (libvirt reads only the first). Returns whether the element should be read.
-    mutating func first(_ element: XMLElement, seen: inout Set<String>) throws(VirtError) -> Bool {
-        if seen.insert(element.name).inserted { return true }
+    mutating func first(_ element: XMLElement, seen: inout [String]) throws(VirtError) -> Bool {
+        let name = element.name
+        if !seen.contains(name) {
+            seen.append(name)
+            return true
+        }
         try reject("duplicate element <\(element.qualifiedName)> (only one is allowed here)", element)
         return false
     }
@@ -100,13 +103,12 @@ struct DomainXMLReader {
     }
 
     /// A non-negative integer attribute (`vcpu='3'`), with libvirt's "Invalid value" wording.
-    func integer(_ text: String, _ element: XMLElement, _ what: String, max: Int = Int(Int32.max)) throws(VirtError)
-        -> Int
-    {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard let value = Int(trimmed), value >= 0, value <= max else {
+    func integer(
+        _ text: String, _ element: XMLElement, _ what: @autoclosure () -> String, max: Int = Int(Int32.max)
+    ) throws(VirtError) -> Int {
+        guard let value = Int(text) ?? Int(text.trimmingSpaces), value >= 0, value <= max else {
             throw xmlError(
-                "Invalid value '\(text)' for \(what): expected a whole number between 0 and \(max)", element)
+                "Invalid value '\(text)' for \(what()): expected a whole number between 0 and \(max)", element)
         }
         return value
     }

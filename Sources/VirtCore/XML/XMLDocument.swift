@@ -29,7 +29,7 @@ final class XMLDocument {
     /// The root element.
     var root: XMLElement? {
         guard let node = xmlDocGetRootElement(pointer) else { return nil }
-        return XMLElement(node: node, path: "/" + XMLElement.string(node.pointee.name))
+        return XMLElement(node: node)
     }
 
     /// Reads `bytes` (UTF-8) into a tree, or throws a `VirtError` that names the source, line and cause.

@@ -4,11 +4,38 @@ import Glibc
 /// A read-only view of one element of an `XMLDocument`, with its element path for messages.
 ///
 /// The path names each step by element name, with a 1-based `[n]` index where the parent holds more than one
-/// element of that name: `/domain/devices/disk[2]/target`. Valid only while its document is alive.
+/// element of that name: `/domain/devices/disk[2]/target`. It is computed only when a message needs it (walking
+/// up the tree), so reading a valid document never pays for it. Valid only while its document is alive.
 struct XMLElement {
     let node: xmlNodePtr
+
     /// `/domain/devices/disk[1]/source`.
-    let path: String
+    var path: String {
+        var steps: [String] = []
+        var current: xmlNodePtr? = node
+        while let element = current, element.pointee.type == XML_ELEMENT_NODE {
+            steps.append(Self.step(element))
+            current = element.pointee.parent
+        }
+        return "/" + steps.reversed().joined(separator: "/")
+    }
+
+    /// One path step: the qualified name, with `[n]` when the parent has several elements of that name.
+    private static func step(_ element: xmlNodePtr) -> String {
+        let name = qualified(element)
+        guard let parent = element.pointee.parent, parent.pointee.type == XML_ELEMENT_NODE else { return name }
+        var total = 0
+        var index = 0
+        var sibling = parent.pointee.children
+        while let current = sibling {
+            if current.pointee.type == XML_ELEMENT_NODE, qualified(current) == name {
+                total += 1
+                if current == element { index = total }
+            }
+            sibling = current.pointee.next
+        }
+        return total > 1 ? "\(name)[\(index)]" : name
+    }
 
     /// The local element name (a namespace prefix, if any, is in `qualifiedName`).
     var name: String { Self.string(node.pointee.name) }
@@ -50,31 +77,36 @@ struct XMLElement {
         return nil
     }
 
-    /// The child elements in document order, each with its path.
+    /// The child elements in document order.
     var children: [XMLElement] {
-        var nodes: [xmlNodePtr] = []
+        var result: [XMLElement] = []
         var child = node.pointee.children
         while let current = child {
-            if current.pointee.type == XML_ELEMENT_NODE { nodes.append(current) }
+            if current.pointee.type == XML_ELEMENT_NODE { result.append(XMLElement(node: current)) }
             child = current.pointee.next
         }
-        guard !nodes.isEmpty else { return [] }
-        var totals: [String: Int] = [:]
-        let names = nodes.map { Self.qualified($0) }
-        for name in names { totals[name, default: 0] += 1 }
-        var seen: [String: Int] = [:]
-        var result: [XMLElement] = []
-        result.reserveCapacity(nodes.count)
-        for (index, current) in nodes.enumerated() {
-            let name = names[index]
-            var step = name
-            if totals[name, default: 0] > 1 {
-                seen[name, default: 0] += 1
-                step += "[\(seen[name]!)]"
-            }
-            result.append(XMLElement(node: current, path: path + "/" + step))
-        }
         return result
+    }
+
+    /// Whether the element's name is `name` and it has no namespace.
+    func isNamed(_ name: String) -> Bool { node.pointee.ns == nil && Self.equals(node.pointee.name, name) }
+
+    /// The names (qualified) of attributes not in `allowed`; empty in the common case without allocating.
+    func unknownAttributes(_ allowed: [String]) -> [String] {
+        var unknown: [String] = []
+        var attribute = node.pointee.properties
+        while let current = attribute {
+            let known = current.pointee.ns == nil && allowed.contains { Self.equals(current.pointee.name, $0) }
+            if !known {
+                var attrName = Self.string(current.pointee.name)
+                if let ns = current.pointee.ns, let prefix = ns.pointee.prefix {
+                    attrName = Self.string(prefix) + ":" + attrName
+                }
+                unknown.append(attrName)
+            }
+            attribute = current.pointee.next
+        }
+        return unknown
     }
 
     /// The concatenated text of the element's direct text children (entities already resolved by libxml2).
@@ -99,8 +131,13 @@ struct XMLElement {
             if current.pointee.type == XML_TEXT_NODE || current.pointee.type == XML_CDATA_SECTION_NODE,
                 let content = current.pointee.content
             {
-                let text = Self.string(content)
-                if !text.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }) { return text }
+                var index = 0
+                while content[index] != 0 {
+                    switch content[index] {
+                    case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"): index += 1
+                    default: return Self.string(content)
+                    }
+                }
             }
             child = current.pointee.next
         }
