@@ -25,21 +25,28 @@ struct DomainValidatorTests {
             "scheduler 'batch' takes no 'priority'"
         ),
         (
-            "vCPU in two vcpusched", document("<cputune><vcpusched vcpus='0-1' scheduler='batch'/><vcpusched vcpus='1' scheduler='idle'/></cputune>"),
+            "vCPU in two vcpusched",
+            document(
+                "<cputune><vcpusched vcpus='0-1' scheduler='batch'/><vcpusched vcpus='1' scheduler='idle'/></cputune>"),
             "vCPU 1 is referenced by more than one <vcpusched>"
         ),
         (
             "cell ids out of order",
-            document("<cpu><numa><cell id='1' cpus='0-1' memory='512' unit='MiB'/><cell id='0' cpus='2-3' memory='512' unit='MiB'/></numa></cpu>"),
+            document(
+                "<cpu><numa><cell id='1' cpus='0-1' memory='512' unit='MiB'/><cell id='0' cpus='2-3' memory='512' unit='MiB'/></numa></cpu>"
+            ),
             "cell 0 has id='1'"
         ),
         (
             "local distance not 10",
-            document("<cpu><numa><cell cpus='0-3' memory='1024' unit='MiB'><distances><sibling id='0' value='20'/></distances></cell></numa></cpu>"),
+            document(
+                "<cpu><numa><cell cpus='0-3' memory='1024' unit='MiB'><distances><sibling id='0' value='20'/></distances></cell></numa></cpu>"
+            ),
             "the local distance must be 10"
         ),
         (
-            "cell names a missing vCPU", document("<cpu><numa><cell cpus='0-4' memory='1024' unit='MiB'/></numa></cpu>"),
+            "cell names a missing vCPU",
+            document("<cpu><numa><cell cpus='0-4' memory='1024' unit='MiB'/></numa></cpu>"),
             "NUMA cell 0 names vCPU 4 but the domain has 4 vCPUs (0-3)"
         ),
         (
@@ -48,35 +55,49 @@ struct DomainValidatorTests {
             "seclabel for model selinux is already provided"
         ),
         (
-            "several seclabels without model", document("<seclabel type='dynamic'/><seclabel type='none' model='dac'/>"),
+            "several seclabels without model",
+            document("<seclabel type='dynamic'/><seclabel type='none' model='dac'/>"),
             "missing security model when using multiple labels"
         ),
         (
             "device label with relabel off",
-            document("<devices><disk type='file'><source file='/a'><seclabel relabel='no'><label>x</label></seclabel></source><target dev='vda'/></disk></devices>"),
+            document(
+                "<devices><disk type='file'><source file='/a'><seclabel relabel='no'><label>x</label></seclabel></source><target dev='vda'/></disk></devices>"
+            ),
             "Cannot specify a label if relabelling is turned off"
         ),
         (
             "boot order together with os/boot",
-            document("<os><type>hvm</type><boot dev='hd'/></os><devices><disk type='file'><source file='/a'/><target dev='vda'/><boot order='1'/></disk></devices>"),
+            document(
+                "<os><type>hvm</type><boot dev='hd'/></os><devices><disk type='file'><source file='/a'/><target dev='vda'/><boot order='1'/></disk></devices>"
+            ),
             "per-device boot elements cannot be used together with os/boot elements"
         ),
         (
-            "relative disk path", document("<devices><disk type='file'><source file='a.img'/><target dev='vda'/></disk></devices>"),
+            "relative disk path",
+            document("<devices><disk type='file'><source file='a.img'/><target dev='vda'/></disk></devices>"),
             "source 'a.img' must be an absolute path"
         ),
         (
-            "multicast mac", document("<devices><interface type='network'><mac address='01:00:5e:00:00:01'/><source network='default'/></interface></devices>"),
+            "multicast mac",
+            document(
+                "<devices><interface type='network'><mac address='01:00:5e:00:00:01'/><source network='default'/></interface></devices>"
+            ),
             "expected unicast mac address"
         ),
-        ("maxMemory below memory", document("<maxMemory slots='2' unit='MiB'>512</maxMemory>"), "maximum memory size must be equal or greater"),
+        (
+            "maxMemory below memory", document("<maxMemory slots='2' unit='MiB'>512</maxMemory>"),
+            "maximum memory size must be equal or greater"
+        ),
         (
             "static numatune without nodeset", document("<numatune><memory mode='interleave'/></numatune>"),
             "nodeset for NUMA memory tuning must be set if 'placement' is 'static'"
         ),
         (
             "restrictive memnode mismatch",
-            document("<numatune><memory mode='restrictive' nodeset='0'/><memnode cellid='0' mode='strict' nodeset='0'/></numatune><cpu><numa><cell cpus='0-3' memory='1024' unit='MiB'/></numa></cpu>"),
+            document(
+                "<numatune><memory mode='restrictive' nodeset='0'/><memnode cellid='0' mode='strict' nodeset='0'/></numatune><cpu><numa><cell cpus='0-3' memory='1024' unit='MiB'/></numa></cpu>"
+            ),
             "'restrictive' mode is required in memnode element"
         ),
         (
@@ -85,16 +106,28 @@ struct DomainValidatorTests {
             "hugepages are not allowed with anonymous memory source"
         ),
         (
-            "restart on poweroff with destroy on reboot", document("<on_poweroff>restart</on_poweroff><on_reboot>destroy</on_reboot>"),
+            "restart on poweroff with destroy on reboot",
+            document("<on_poweroff>restart</on_poweroff><on_reboot>destroy</on_reboot>"),
             "Setting on_poweroff=restart and on_reboot=destroy isn't supported"
         ),
-        ("initrd without kernel", document("<os><type>hvm</type><initrd>/boot/initrd</initrd></os>"), "<initrd> needs a <kernel>"),
         (
-            "quota unlimited is fine but zero period is unset", document("<cputune><emulator_period>999</emulator_period></cputune>"),
+            "initrd without kernel", document("<os><type>hvm</type><initrd>/boot/initrd</initrd></os>"),
+            "<initrd> needs a <kernel>"
+        ),
+        (
+            "quota unlimited is fine but zero period is unset",
+            document("<cputune><emulator_period>999</emulator_period></cputune>"),
             "Value of cputune 'emulator_period' must be in range [1000, 1000000] (got 999)"
         ),
-        ("disk without target", document("<devices><disk type='file'><source file='/a'/></disk></devices>"), "missing target information for disk"),
-        ("bad disk target", document("<devices><disk type='file'><source file='/a'/><target dev='nvme0'/></disk></devices>"), "invalid disk target 'nvme0'"),
+        (
+            "disk without target", document("<devices><disk type='file'><source file='/a'/></disk></devices>"),
+            "missing target information for disk"
+        ),
+        (
+            "bad disk target",
+            document("<devices><disk type='file'><source file='/a'/><target dev='nvme0'/></disk></devices>"),
+            "invalid disk target 'nvme0'"
+        ),
     ]
 
     @Test("is refused with a precise message", arguments: rules.indices)
@@ -136,8 +169,10 @@ struct DomainValidatorTests {
         #expect(test.clock.offset == .utc)
         #expect(test.onPoweroff == .destroy && test.onReboot == .restart && test.onCrash == .destroy)
         #expect(test.onLockfailure == nil)
-        let kvm = try DomainXML.parse(Self.document("<devices><interface type='network'><source network='n'/></interface></devices>"))
-            .definition
+        let kvm = try DomainXML.parse(
+            Self.document("<devices><interface type='network'><source network='n'/></interface></devices>")
+        )
+        .definition
         #expect(kvm.os.arch == DomainPostParse.hostArchitecture)
         #expect(kvm.devices.interfaces.first?.mac?.hasPrefix("52:54:00:") == true)
     }

@@ -54,11 +54,17 @@ struct DomainXMLErrorTests {
                 "XML error: Argument 'cellid' in memnode element must correspond to existing guest's NUMA cell"
             ),
             ("numamode_bad", "unsupported configuration: Unsupported NUMA memory tuning mode 'bogus'"),
-            ("quota_bad", "unsupported configuration: Value of cputune 'quota' must be in range [1000, 17592186044415]"),
+            (
+                "quota_bad",
+                "unsupported configuration: Value of cputune 'quota' must be in range [1000, 17592186044415]"
+            ),
             ("period_bad", "unsupported configuration: Value of cputune 'period' must be in range [1000, 1000000]"),
             ("shares_bad", "XML error: can't parse cputune shares value"),
             ("seclabel_bad", "XML error: security label is missing"),
-            ("seclabel_none", "unsupported configuration: resource relabeling is not compatible with 'none' label type"),
+            (
+                "seclabel_none",
+                "unsupported configuration: resource relabeling is not compatible with 'none' label type"
+            ),
             (
                 "dupdisk",
                 "XML error: target 'vda' duplicated for disk sources '/var/lib/libvirt/images/full.qcow2' and "

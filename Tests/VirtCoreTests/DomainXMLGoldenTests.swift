@@ -53,7 +53,8 @@ struct DomainXMLGoldenTests {
         arguments: cases)
     func validatesAgainstLibvirt(_ name: String) throws {
         let output = DomainXML.format(try DomainXML.parse(try FixtureSupport.read("xml2xml", name + ".xml")).definition)
-        try DomainXML.validateAgainstSchema(output, schemaPath: Self.libvirtSchemaPath, sourceName: name + ".expected.xml")
+        try DomainXML.validateAgainstSchema(
+            output, schemaPath: Self.libvirtSchemaPath, sourceName: name + ".expected.xml")
     }
 
     @Test("a running domain's XML carries its id") func liveID() throws {

@@ -24,7 +24,8 @@ struct DomainXMLHostileInputTests {
         for level in 1...9 {
             entities += "<!ENTITY lol\(level) \"" + String(repeating: "&lol\(level - 1);", count: 10) + "\">\n"
         }
-        let text = "<?xml version='1.0'?>\n<!DOCTYPE domain [\n\(entities)]>\n"
+        let text =
+            "<?xml version='1.0'?>\n<!DOCTYPE domain [\n\(entities)]>\n"
             + "<domain type='test'><name>&lol9;</name><memory>1024</memory></domain>"
         let failure = error(text)
         #expect(failure?.code == .xmlError)
@@ -33,7 +34,8 @@ struct DomainXMLHostileInputTests {
 
     @Test("an external entity is never read")
     func externalEntity() {
-        let text = "<!DOCTYPE domain [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>"
+        let text =
+            "<!DOCTYPE domain [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>"
             + "<domain type='test'><name>&x;</name><memory>1024</memory></domain>"
         let failure = error(text)
         #expect(failure?.message.contains("DOCTYPE") == true)
@@ -66,7 +68,8 @@ struct DomainXMLHostileInputTests {
     func tooDeep(_ depth: Int) {
         let open = String(repeating: "<m:x>", count: depth)
         let close = String(repeating: "</m:x>", count: depth)
-        let text = "<domain type='test'><name>deep</name><memory>1024</memory><metadata>"
+        let text =
+            "<domain type='test'><name>deep</name><memory>1024</memory><metadata>"
             + "<m:root xmlns:m='urn:x'>\(open)\(close)</m:root></metadata></domain>"
         let failure = error(text)
         #expect(failure != nil)
@@ -77,7 +80,8 @@ struct DomainXMLHostileInputTests {
     func deepButFine() throws {
         let open = String(repeating: "<m:x>", count: 40)
         let close = String(repeating: "</m:x>", count: 40)
-        let text = "<domain type='test'><name>ok</name><memory>1024</memory><metadata>"
+        let text =
+            "<domain type='test'><name>ok</name><memory>1024</memory><metadata>"
             + "<m:root xmlns:m='urn:x'>\(open)\(close)</m:root></metadata></domain>"
         #expect(try DomainXML.parse(text).definition.metadata.count == 1)
     }

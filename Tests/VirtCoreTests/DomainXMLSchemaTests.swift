@@ -27,7 +27,9 @@ struct DomainXMLSchemaTests {
         } catch let error as VirtError {
             #expect(error.code == .xmlInvalidSchema)
             let lines = error.description.split(separator: "\n").map(String.init)
-            #expect(lines.first?.hasPrefix("XML document failed to validate against schema: Unable to validate doc against ") == true)
+            #expect(
+                lines.first?.hasPrefix(
+                    "XML document failed to validate against schema: Unable to validate doc against ") == true)
             #expect(lines.first?.hasSuffix("/domain.rng") == true)
             #expect(lines.dropFirst().contains { $0.hasPrefix("unknown.xml:4: element bogus: ") })
         } catch {

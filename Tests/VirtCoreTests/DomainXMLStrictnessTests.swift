@@ -93,7 +93,9 @@ struct DomainXMLStrictnessTests {
             _ = try DomainXML.parse(text)
             Issue.record("accepted an unknown element")
         } catch let error as VirtError {
-            #expect(error.message.hasPrefix("unknown element <bogus> at /domain/devices/disk[2]/bogus ((domain_definition) line 3)"))
+            #expect(
+                error.message.hasPrefix(
+                    "unknown element <bogus> at /domain/devices/disk[2]/bogus ((domain_definition) line 3)"))
         } catch {
             Issue.record("unexpected error type: \(error)")
         }

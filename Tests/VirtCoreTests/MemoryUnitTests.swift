@@ -33,7 +33,9 @@ struct MemoryUnitTests {
         }
     }
 
-    @Test("overflow is 'value too large'", arguments: [(8, "EiB"), (9_300_000, "TB"), (UInt64.max, "b")] as [(UInt64, String)])
+    @Test(
+        "overflow is 'value too large'",
+        arguments: [(8, "EiB"), (9_300_000, "TB"), (UInt64.max, "b")] as [(UInt64, String)])
     func overflow(_ value: UInt64, _ unit: String) {
         do {
             _ = try MemoryUnit.kibibytes(value, unit: unit)

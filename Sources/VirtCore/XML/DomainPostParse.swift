@@ -89,7 +89,8 @@ enum DomainPostParse {
             var expanded: [VCPUSched] = []
             for sched in tune.vcpuscheds {
                 for vcpu in (sched.vcpus ?? CPUSet(0..<definition.vcpu.count)).members {
-                    expanded.append(VCPUSched(vcpus: CPUSet([vcpu]), scheduler: sched.scheduler, priority: sched.priority))
+                    expanded.append(
+                        VCPUSched(vcpus: CPUSet([vcpu]), scheduler: sched.scheduler, priority: sched.priority))
                 }
             }
             expanded.sort { ($0.vcpus?.max ?? 0) < ($1.vcpus?.max ?? 0) }
@@ -115,8 +116,10 @@ enum DomainPostParse {
     /// The bus libvirt infers from a disk target's prefix when `<target bus>` is absent.
     static func inferredBus(for target: String) -> String? {
         let name = target.hasPrefix("ioemu:") ? String(target.dropFirst("ioemu:".count)) : target
-        for (prefix, bus) in [("xvd", "xen"), ("ubd", "uml"), ("vd", "virtio"), ("sd", "scsi"), ("hd", "ide"),
-            ("fd", "fdc")]
+        for (prefix, bus) in [
+            ("xvd", "xen"), ("ubd", "uml"), ("vd", "virtio"), ("sd", "scsi"), ("hd", "ide"),
+            ("fd", "fdc"),
+        ]
         where name.hasPrefix(prefix) {
             return bus
         }

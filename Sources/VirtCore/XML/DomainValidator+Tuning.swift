@@ -153,7 +153,8 @@ extension DomainValidator {
             guard node.cellID < cellCount else {
                 throw xml(
                     "Argument 'cellid' in memnode element must correspond to existing guest's NUMA cell (cellid="
-                        + "'\(node.cellID)', but the guest has \(cellCount == 0 ? "no NUMA cells" : "cells \(vcpuRange(cellCount))"))")
+                        + "'\(node.cellID)', but the guest has \(cellCount == 0 ? "no NUMA cells" : "cells \(vcpuRange(cellCount))"))"
+                )
             }
             guard seen.insert(node.cellID).inserted else {
                 throw xml("Multiple memnode elements with cellid \(node.cellID)")

@@ -158,7 +158,8 @@ public enum DomainValidator {
         }
         let deviceLabels =
             definition.devices.disks.flatMap(\.sourceSeclabels)
-            + definition.devices.serials.flatMap(\.sourceSeclabels) + definition.devices.consoles.flatMap(\.sourceSeclabels)
+            + definition.devices.serials.flatMap(\.sourceSeclabels)
+            + definition.devices.consoles.flatMap(\.sourceSeclabels)
         for label in deviceLabels {
             if let model = label.model, !securityModels.contains(model) {
                 throw xml("unknown security model '\(model)' in a device <seclabel>")

@@ -18,8 +18,10 @@ extension DomainXMLFormatter {
         if let topology = cpu.topology {
             empty(
                 "topology",
-                [("sockets", String(topology.sockets)), ("dies", String(topology.dies)),
-                 ("cores", String(topology.cores)), ("threads", String(topology.threads))])
+                [
+                    ("sockets", String(topology.sockets)), ("dies", String(topology.dies)),
+                    ("cores", String(topology.cores)), ("threads", String(topology.threads)),
+                ])
         }
         for feature in cpu.features { empty("feature", [("policy", feature.policy.rawValue), ("name", feature.name)]) }
         if !cpu.numaCells.isEmpty {

@@ -108,7 +108,9 @@ struct DomainXMLFormatter {
         if let max = definition.maxMemory {
             text("maxMemory", String(max.kib), [("slots", String(max.slots)), ("unit", "KiB")])
         }
-        text("memory", String(definition.memoryKiB), [("dumpCore", definition.memoryDumpCore?.rawValue), ("unit", "KiB")])
+        text(
+            "memory", String(definition.memoryKiB),
+            [("dumpCore", definition.memoryDumpCore?.rawValue), ("unit", "KiB")])
         text("currentMemory", String(definition.currentMemoryKiB), [("unit", "KiB")])
         if let backing = definition.memoryBacking { memoryBacking(backing) }
         vcpu(definition.vcpu)
@@ -154,7 +156,8 @@ struct DomainXMLFormatter {
         if let source = backing.source { empty("source", [("type", source.rawValue)]) }
         if let access = backing.access { empty("access", [("mode", access.rawValue)]) }
         if let allocation = backing.allocation {
-            empty("allocation", [("mode", allocation.mode?.rawValue), ("threads", allocation.threads.map(String.init))])
+            empty(
+                "allocation", [("mode", allocation.mode?.rawValue), ("threads", allocation.threads.map(String.init))])
         }
         if backing.discard { empty("discard") }
         close("memoryBacking")
@@ -191,8 +194,10 @@ struct DomainXMLFormatter {
         for (vcpu, sched) in perVCPU.sorted(by: { $0.0 < $1.0 }) {
             empty(
                 "vcpusched",
-                [("vcpus", String(vcpu)), ("scheduler", sched.scheduler.rawValue),
-                 ("priority", sched.priority.map(String.init))])
+                [
+                    ("vcpus", String(vcpu)), ("scheduler", sched.scheduler.rawValue),
+                    ("priority", sched.priority.map(String.init)),
+                ])
         }
         close("cputune")
     }
@@ -203,8 +208,10 @@ struct DomainXMLFormatter {
             let auto = memory.placement == .auto
             empty(
                 "memory",
-                [("mode", (memory.mode ?? .strict).rawValue), ("placement", auto ? "auto" : nil),
-                 ("nodeset", auto ? nil : memory.nodeset?.description)])
+                [
+                    ("mode", (memory.mode ?? .strict).rawValue), ("placement", auto ? "auto" : nil),
+                    ("nodeset", auto ? nil : memory.nodeset?.description),
+                ])
         }
         for node in tune.memnodes.sorted(by: { $0.cellID < $1.cellID }) {
             empty(

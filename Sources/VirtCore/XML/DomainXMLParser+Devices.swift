@@ -227,7 +227,8 @@ extension DomainXMLParser {
             }
         }
         if interface.sourceAttribute == nil, ["network", "bridge", "direct"].contains(type) {
-            throw reader.xmlError("interface type='\(type)' needs a <source> naming the \(type == "direct" ? "dev" : type)", element)
+            throw reader.xmlError(
+                "interface type='\(type)' needs a <source> naming the \(type == "direct" ? "dev" : type)", element)
         }
         return interface
     }

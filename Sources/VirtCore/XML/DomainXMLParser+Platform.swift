@@ -138,7 +138,8 @@ extension DomainXMLParser {
                 throw reader.xmlError(
                     "unknown timer tickpolicy '\(policy)'; expected delay, catchup, merge or discard", child)
             }
-            clock.timers.append(Clock.Timer(name: name, tickpolicy: policy, present: try reader.yesNo(child, "present")))
+            clock.timers.append(
+                Clock.Timer(name: name, tickpolicy: policy, present: try reader.yesNo(child, "present")))
         }
         return clock
     }
@@ -174,7 +175,8 @@ extension DomainXMLParser {
     mutating func parseDeviceSecurityLabel(_ element: XMLElement) throws(VirtError) -> DeviceSecurityLabel {
         try reader.checkAttributes(element, ["model", "relabel", "labelskip"])
         try reader.checkNoText(element)
-        var label = DeviceSecurityLabel(model: element.attribute("model"), relabel: try reader.yesNo(element, "relabel"))
+        var label = DeviceSecurityLabel(
+            model: element.attribute("model"), relabel: try reader.yesNo(element, "relabel"))
         _ = try reader.yesNo(element, "labelskip")
         var seen: [String] = []
         for child in element.children {

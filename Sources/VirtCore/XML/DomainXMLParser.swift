@@ -109,7 +109,8 @@ struct DomainXMLParser {
         }
         if definition.name.isEmpty {
             throw VirtError(
-                .noName, .xml, "missing name information: <domain> has no <name> (or an empty one)"
+                .noName, .xml,
+                "missing name information: <domain> has no <name> (or an empty one)"
                     + " in \(reader.sourceName)")
         }
         definition.uuid = uuid ?? DomainUUID.random()

@@ -135,7 +135,8 @@ struct DomainXMLReader {
             return try CPUSet(parsing: text)
         } catch {
             throw VirtError(
-                error.code, .xml, error.message + " (attribute '\(attribute)' of <\(element.name)>\(location(element)))")
+                error.code, .xml, error.message + " (attribute '\(attribute)' of <\(element.name)>\(location(element)))"
+            )
         }
     }
 

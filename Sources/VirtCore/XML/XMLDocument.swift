@@ -40,7 +40,8 @@ final class XMLDocument {
         guard bytes.count <= limits.maxBytes else {
             throw VirtError(
                 .xmlError, .xml,
-                "\(sourceName) is \(bytes.count) bytes, larger than the \(limits.maxBytes)-byte (10 MiB) limit for XML documents")
+                "\(sourceName) is \(bytes.count) bytes, larger than the \(limits.maxBytes)-byte (10 MiB) limit for XML documents"
+            )
         }
         guard let context = xmlNewParserCtxt() else {
             throw VirtError(.internalError, .xml, "cannot allocate an XML parser context")
