@@ -59,6 +59,8 @@ enum DomainPostParse {
 
     private static func placement(_ definition: inout DomainDefinition) {
         if definition.vcpu.current == definition.vcpu.count { definition.vcpu.current = nil }
+        // With automatic placement numad decides; libvirt ignores (and does not print) a cpuset.
+        if definition.vcpu.placement == .auto { definition.vcpu.cpuset = nil }
         let numaPlacement = definition.numatune?.memory.flatMap { memory in
             memory.placement ?? (memory.nodeset != nil ? .static : nil)
         }

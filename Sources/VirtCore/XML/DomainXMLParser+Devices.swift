@@ -5,6 +5,8 @@ extension DomainXMLParser {
         "network", "bridge", "direct", "user", "ethernet", "vhostuser", "hostdev", "vdpa", "mcast", "server",
         "client", "udp", "null", "vds", "internal",
     ]
+    /// Host interface names that are generated at start, not configuration (libvirt's `VIR_NET_GENERATED_*`).
+    static let generatedInterfacePrefixes = ["vnet", "macvtap", "macvlan"]
     /// `<driver cache>` values.
     static let diskCacheModes: Set<String> = [
         "default", "none", "writeback", "writethrough", "directsync", "unsafe",
@@ -223,7 +225,12 @@ extension DomainXMLParser {
                 interface.model = try reader.required(child, "type")
             default:
                 try reader.checkEmpty(child, attributes: ["dev"])
-                interface.targetDev = try reader.required(child, "dev")
+                let dev = try reader.required(child, "dev")
+                // Names the host generates at start (vnetN, macvtapN, macvlanN) are live state; libvirt drops
+                // them from an inactive definition so the next start can choose afresh.
+                if !Self.generatedInterfacePrefixes.contains(where: { dev.hasPrefix($0) }) {
+                    interface.targetDev = dev
+                }
             }
         }
         if interface.sourceAttribute == nil, ["network", "bridge", "direct"].contains(type) {
