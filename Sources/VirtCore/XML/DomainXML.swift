@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Options for reading a domain document.
 public struct DomainXMLParseOptions: Sendable {
@@ -113,11 +114,18 @@ public enum DomainXML {
         schemaSearchPath.first { FileManager.default.fileExists(atPath: $0 + "/domain.rng") }
     }
 
+    /// Resolved schema paths: the schema directory does not move while a process runs, and looking it up
+    /// (environment, executable path, file system) would otherwise cost more than parsing a document.
+    private static let resolvedSchemas = Mutex<[String: String]>([:])
+
     /// The path of schema file `name`; throws a message naming every place looked in.
     public static func schemaPath(_ name: String = "domain.rng") throws(VirtError) -> String {
+        if let cached = resolvedSchemas.withLock({ $0[name] }) { return cached }
         let places = schemaSearchPath
         if let directory = places.first(where: { FileManager.default.fileExists(atPath: $0 + "/" + name) }) {
-            return directory + "/" + name
+            let path = directory + "/" + name
+            resolvedSchemas.withLock { $0[name] = path }
+            return path
         }
         throw VirtError(
             .internalError, .xml,
