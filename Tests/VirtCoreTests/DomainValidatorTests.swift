@@ -8,7 +8,9 @@ import Testing
 struct DomainValidatorTests {
     /// A small valid document; `body` goes inside `<domain>` after the name.
     static func document(name: String = "v", _ body: String = "") -> String {
-        "<domain type='kvm'><name>\(name)</name><memory unit='MiB'>1024</memory><vcpu>4</vcpu>\(body)</domain>"
+        let os = body.contains("<os>") ? "" : "<os><type>hvm</type></os>"
+        return "<domain type='kvm'><name>\(name)</name><memory unit='MiB'>1024</memory><vcpu>4</vcpu>\(os)\(body)"
+            + "</domain>"
     }
 
     static let rules: [(String, String, String)] = [
@@ -161,7 +163,9 @@ struct DomainValidatorTests {
 
     @Test("libvirt's defaults are filled in")
     func defaults() throws {
-        let test = try DomainXML.parse("<domain type='test'><name>t</name><memory>1024</memory></domain>").definition
+        let test = try DomainXML.parse(
+            "<domain type='test'><name>t</name><memory>1024</memory><os><type>hvm</type></os></domain>"
+        ).definition
         #expect(test.os.arch == "i686")
         #expect(test.os.bootDevices == [.hd])
         #expect(test.currentMemoryKiB == 1024)

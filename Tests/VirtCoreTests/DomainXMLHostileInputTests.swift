@@ -26,7 +26,7 @@ struct DomainXMLHostileInputTests {
         }
         let text =
             "<?xml version='1.0'?>\n<!DOCTYPE domain [\n\(entities)]>\n"
-            + "<domain type='test'><name>&lol9;</name><memory>1024</memory></domain>"
+            + "<domain type='test'><name>&lol9;</name><memory>1024</memory><os><type>hvm</type></os></domain>"
         let failure = error(text)
         #expect(failure?.code == .xmlError)
         #expect(failure?.message.contains("<!DOCTYPE>") == true)
@@ -36,7 +36,7 @@ struct DomainXMLHostileInputTests {
     func externalEntity() {
         let text =
             "<!DOCTYPE domain [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>"
-            + "<domain type='test'><name>&x;</name><memory>1024</memory></domain>"
+            + "<domain type='test'><name>&x;</name><memory>1024</memory><os><type>hvm</type></os></domain>"
         let failure = error(text)
         #expect(failure?.message.contains("DOCTYPE") == true)
         #expect(failure?.message.contains("root:") == false)
@@ -51,7 +51,7 @@ struct DomainXMLHostileInputTests {
 
     @Test("an undefined entity reference is a well-formedness error")
     func undefinedEntity() {
-        let failure = error("<domain type='test'><name>&nope;</name><memory>1024</memory></domain>")
+        let failure = error("<domain type='test'><name>&nope;</name><memory>1024</memory><os><type>hvm</type></os></domain>")
         #expect(failure?.code == .xmlDetail)
         #expect(failure?.message.contains("nope") == true)
     }
@@ -69,7 +69,7 @@ struct DomainXMLHostileInputTests {
         let open = String(repeating: "<m:x>", count: depth)
         let close = String(repeating: "</m:x>", count: depth)
         let text =
-            "<domain type='test'><name>deep</name><memory>1024</memory><metadata>"
+            "<domain type='test'><name>deep</name><memory>1024</memory><os><type>hvm</type></os><metadata>"
             + "<m:root xmlns:m='urn:x'>\(open)\(close)</m:root></metadata></domain>"
         let failure = error(text)
         #expect(failure != nil)
@@ -81,7 +81,7 @@ struct DomainXMLHostileInputTests {
         let open = String(repeating: "<m:x>", count: 40)
         let close = String(repeating: "</m:x>", count: 40)
         let text =
-            "<domain type='test'><name>ok</name><memory>1024</memory><metadata>"
+            "<domain type='test'><name>ok</name><memory>1024</memory><os><type>hvm</type></os><metadata>"
             + "<m:root xmlns:m='urn:x'>\(open)\(close)</m:root></metadata></domain>"
         #expect(try DomainXML.parse(text).definition.metadata.count == 1)
     }
@@ -90,7 +90,7 @@ struct DomainXMLHostileInputTests {
     func notUTF8() {
         var bytes = Array("<domain type='test'>\n<name>".utf8)
         bytes += [0xFF, 0xFE, 0x41]
-        bytes += Array("</name><memory>1024</memory></domain>".utf8)
+        bytes += Array("</name><memory>1024</memory><os><type>hvm</type></os></domain>".utf8)
         do {
             _ = try DomainXML.parse(bytes: bytes)
             Issue.record("accepted invalid UTF-8")

@@ -84,7 +84,7 @@ struct DomainXMLStrictnessTests {
     @Test("paths index repeated siblings from 1")
     func pathIndexes() {
         let text = """
-            <domain type='test'><name>p</name><memory>1024</memory><devices>
+            <domain type='test'><name>p</name><memory>1024</memory><os><type>hvm</type></os><devices>
             <disk type='file'><source file='/a'/><target dev='vda'/></disk>
             <disk type='file'><source file='/b'/><target dev='vdb'/><bogus/></disk>
             </devices></domain>
@@ -103,7 +103,7 @@ struct DomainXMLStrictnessTests {
 
     @Test("a duplicated single element is an error when strict and dropped when lax")
     func duplicates() throws {
-        let text = "<domain type='test'><name>a</name><name>b</name><memory>1024</memory></domain>"
+        let text = "<domain type='test'><name>a</name><name>b</name><memory>1024</memory><os><type>hvm</type></os></domain>"
         #expect(throws: VirtError.self) { try DomainXML.parse(text) }
         var options = DomainXMLParseOptions()
         options.strict = false

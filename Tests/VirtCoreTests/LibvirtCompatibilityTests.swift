@@ -30,7 +30,7 @@ struct LibvirtCompatibilityTests {
     @Test("generated host interface names are live state and dropped from a definition")
     func generatedInterfaceNames() throws {
         let text = """
-            <domain type='kvm'><name>n</name><memory>1024</memory><devices>
+            <domain type='kvm'><name>n</name><memory>1024</memory><os><type>hvm</type></os><devices>
             <interface type='network'><mac address='52:54:00:00:00:09'/><source network='default'/>
             <target dev='vnet3'/></interface></devices></domain>
             """
@@ -40,7 +40,7 @@ struct LibvirtCompatibilityTests {
     @Test("the encoding declaration does not override UTF-8")
     func encodingDeclaration() throws {
         let text = "<?xml version='1.0' encoding='ISO-8859-1'?><domain type='test'><name>café</name>"
-            + "<memory>1024</memory></domain>"
+            + "<memory>1024</memory><os><type>hvm</type></os></domain>"
         #expect(try DomainXML.parse(text).definition.name == "café")
     }
 }

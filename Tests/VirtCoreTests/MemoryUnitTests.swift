@@ -55,7 +55,7 @@ struct MemoryUnitTests {
     func inDocuments() throws {
         let text = """
             <domain type='test'><name>u</name><memory unit='G'>2</memory><currentMemory unit='MB'>1000</currentMemory>
-            <cpu><numa><cell cpus='0' memory='2' unit='GiB'/></numa></cpu></domain>
+            <os><type>hvm</type></os><cpu><numa><cell cpus='0' memory='2' unit='GiB'/></numa></cpu></domain>
             """
         let definition = try DomainXML.parse(text).definition
         #expect(definition.memoryKiB == 2_097_152)

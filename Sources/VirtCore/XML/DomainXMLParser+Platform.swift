@@ -52,6 +52,9 @@ extension DomainXMLParser {
                 os.bootDevices.append(device)
             }
         }
+        guard seen.contains("type") else {
+            throw reader.xmlError("an os <type> must be specified: add <type>hvm</type> to <os>", element)
+        }
         return os
     }
 

@@ -113,6 +113,11 @@ struct DomainXMLParser {
                 "missing name information: <domain> has no <name> (or an empty one)"
                     + " in \(reader.sourceName)")
         }
+        if !seen.contains("os") {
+            throw VirtError(
+                .xmlError, .xml,
+                "an os <type> must be specified: add <os><type>hvm</type></os> to <domain> in \(reader.sourceName)")
+        }
         definition.uuid = uuid ?? DomainUUID.random()
         return definition
     }
