@@ -51,7 +51,8 @@ struct DomainXMLHostileInputTests {
 
     @Test("an undefined entity reference is a well-formedness error")
     func undefinedEntity() {
-        let failure = error("<domain type='test'><name>&nope;</name><memory>1024</memory><os><type>hvm</type></os></domain>")
+        let failure = error(
+            "<domain type='test'><name>&nope;</name><memory>1024</memory><os><type>hvm</type></os></domain>")
         #expect(failure?.code == .xmlDetail)
         #expect(failure?.message.contains("nope") == true)
     }

@@ -103,7 +103,8 @@ struct DomainXMLStrictnessTests {
 
     @Test("a duplicated single element is an error when strict and dropped when lax")
     func duplicates() throws {
-        let text = "<domain type='test'><name>a</name><name>b</name><memory>1024</memory><os><type>hvm</type></os></domain>"
+        let text =
+            "<domain type='test'><name>a</name><name>b</name><memory>1024</memory><os><type>hvm</type></os></domain>"
         #expect(throws: VirtError.self) { try DomainXML.parse(text) }
         var options = DomainXMLParseOptions()
         options.strict = false

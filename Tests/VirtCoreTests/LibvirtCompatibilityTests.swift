@@ -39,7 +39,8 @@ struct LibvirtCompatibilityTests {
 
     @Test("the encoding declaration does not override UTF-8")
     func encodingDeclaration() throws {
-        let text = "<?xml version='1.0' encoding='ISO-8859-1'?><domain type='test'><name>café</name>"
+        let text =
+            "<?xml version='1.0' encoding='ISO-8859-1'?><domain type='test'><name>café</name>"
             + "<memory>1024</memory><os><type>hvm</type></os></domain>"
         #expect(try DomainXML.parse(text).definition.name == "café")
     }

@@ -77,6 +77,8 @@ enum DomainPostParse {
             if memory.placement == nil {
                 memory.placement = memory.nodeset != nil ? .static : definition.vcpu.placement
             }
+            // numad chooses the nodes for automatic placement; libvirt ignores (and does not print) a nodeset.
+            if memory.placement == .auto { memory.nodeset = nil }
             tune.memory = memory
             definition.numatune = tune
         }
