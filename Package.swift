@@ -44,6 +44,10 @@ let package = Package(
         .executableTarget(name: "virt-kvm", dependencies: ["KVM", "VirtBase", "CVirtShims"], swiftSettings: strict),
         .executableTarget(name: "virtlockd", dependencies: ["VirtBase", "CVirtShims"], swiftSettings: strict),
 
+        // Benchmarks.
+        .executableTarget(name: "bench-xml", dependencies: ["VirtCore"], path: "benchmarks/bench-xml",
+                          swiftSettings: strict),
+
         // Tests: one target per module.
         .testTarget(name: "VirtBaseTests", dependencies: ["VirtBase"], swiftSettings: strict),
         .testTarget(name: "VirtCoreTests", dependencies: ["VirtCore"], exclude: ["Fixtures"], swiftSettings: strict),
