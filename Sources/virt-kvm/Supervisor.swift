@@ -115,17 +115,18 @@ final class Supervisor {
     private func lockPIDFile() throws(VirtError) -> Int32 {
         try SmallFile.makeDirectories(files.runDirectory, mode: 0o755)
         let path = files.supervisorPIDFile
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw SmallFile.failure("cannot create pid file '\(path)'") }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+        guard let fd = try PIDFileLock.acquire(path, create: true) else {
             let other = (try? SmallFile.readText(path, limit: 64))?.split(separator: "\n").first ?? "?"
-            close(fd)
             throw VirtError(
                 .operationInvalid, .kvm,
                 "domain '\(name)' already has a supervisor (pid \(other)); the domain is already active")
         }
-        guard ftruncate(fd, 0) == 0 else { throw SmallFile.failure("cannot write pid file '\(path)'") }
-        try SmallFile.writeAll(fd, Array("\(getpid())\n".utf8), what: path)
+        do {
+            try PIDFileLock.write(getpid(), to: fd, path: path)
+        } catch {
+            close(fd)
+            throw error
+        }
         return fd
     }
 

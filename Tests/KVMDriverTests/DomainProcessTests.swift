@@ -1,5 +1,6 @@
 import Glibc
 import KVM
+import Synchronization
 import Testing
 import VirtBase
 
@@ -165,6 +166,40 @@ struct DomainProcessTests {
         }
         #expect(try process.status().state == .running)
         process.destroy()
+    }
+
+    @Test("two concurrent starts of one domain: one success, one 'already active', the winner unharmed")
+    func concurrentStarts() throws {
+        let fixture = try DomainProcessFixture()
+        let configuration = fixture.configuration()
+        let executable = try DomainProcess.locateExecutable()
+        let results = Mutex<[Result<DomainProcess, VirtError>]>([])
+        let done = try ChildProcess.pipe()
+        for _ in 0..<2 {
+            try DetachedThread.start("a concurrent start") {
+                let result = Result { () throws(VirtError) in
+                    try DomainProcess.start(configuration, executable: executable)
+                }
+                results.withLock { $0.append(result) }
+                _ = Glibc.write(done.write, "x", 1)
+            }
+        }
+        for _ in 0..<2 { _ = try ChildProcess.readLine(done.read, timeoutMilliseconds: 60_000, limit: 1) }
+        [done.read, done.write].forEach { _ = close($0) }
+        let all = results.withLock { $0 }
+        let winners = all.compactMap { try? $0.get() }
+        let losers = all.compactMap { result -> VirtError? in
+            if case .failure(let error) = result { return error }
+            return nil
+        }
+        #expect(winners.count == 1)
+        #expect(losers.count == 1)
+        #expect(losers.first?.message.contains("already active") == true)
+        let winner = try #require(winners.first)
+        #expect(try winner.status().state == .running)
+        #expect(SmallFile.exists(configuration.runFiles.monitorSocket))
+        #expect(SmallFile.exists(configuration.runFiles.supervisorPIDFile))
+        #expect(winner.destroy().reason == .destroyed)
     }
 
     @Test("a stale supervisor pid file whose pid now belongs to another program does not block a start")

@@ -22,22 +22,19 @@ extension DomainProcess {
     ) throws(VirtError) -> DomainProcess {
         let files = configuration.runFiles
         let name = configuration.hypervisor.name
-        if let running = recordedSupervisor(files) {
+        // The supervisor's pid-file lock, not the pid, says whether one runs. Stale files of an earlier run
+        // are the new supervisor's to replace, under that lock.
+        if PIDFileLock.isHeld(files.supervisorPIDFile) {
+            let pid = recordedSupervisor(files).map { " (pid \($0.pid))" } ?? ""
             throw VirtError(
-                .operationInvalid, .kvm,
-                "Domain is already active: domain '\(name)' has a supervisor (pid \(running.pid))")
+                .operationInvalid, .kvm, "Domain is already active: domain '\(name)' has a supervisor\(pid)")
         }
-        cleanRunFiles(files)
         try SmallFile.makeDirectories(files.runDirectory, mode: 0o755)
         let path: String
         if let executable { path = executable } else { path = try locateExecutable() }
         let report: LaunchReport
-        do {
-            report = try launch(path, configuration, timeoutMilliseconds: timeoutMilliseconds)
-        } catch {
-            abandon(files)
-            throw error
-        }
+        // `launch` abandons its own supervisor when it fails.
+        report = try launch(path, configuration, timeoutMilliseconds: timeoutMilliseconds)
         guard report.error == nil, let supervisor = report.supervisor, let hypervisor = report.hypervisor else {
             abandon(files, supervisor: report.supervisor)
             throw VirtError(
@@ -134,12 +131,11 @@ extension DomainProcess {
         return report
     }
 
-    /// After a failed start: make sure no process of this start survives, then remove its run files —
-    /// unless another, live supervisor owns them. `supervisor` is the one this start launched when it
-    /// said so; otherwise the recorded one (a start that timed out), which `start` checked was not
-    /// running before it launched.
-    private static func abandon(_ files: RunFiles, supervisor: ProcessIdentity? = nil) {
-        if let ours = supervisor ?? recordedSupervisor(files), ours.isAlive() {
+    /// After a failed start: make sure the supervisor this start launched (when it is known) and its
+    /// hypervisor are gone, then remove the run files — unless another, live supervisor owns them
+    /// (`cleanRunFiles` checks its lock).
+    private static func abandon(_ files: RunFiles, supervisor: ProcessIdentity?) {
+        if let ours = supervisor, ours.isAlive() {
             // Only a hypervisor that is this supervisor's child: never another domain start's.
             if let hypervisor = recordedHypervisor(files, supervisor: ours) {
                 kill(hypervisor.pid, SIGKILL)
@@ -147,6 +143,6 @@ extension DomainProcess {
             kill(ours.pid, SIGKILL)
             _ = waitForExit(ours, milliseconds: 2_000)
         }
-        if recordedSupervisor(files) == nil { cleanRunFiles(files) }
+        cleanRunFiles(files)
     }
 }

@@ -99,9 +99,17 @@ extension DomainProcess {
         }
     }
 
-    /// Removes the domain's pid files, status file and monitor socket.
-    public static func cleanRunFiles(_ files: RunFiles) {
+    /// Removes the domain's pid files, status file and monitor socket — unless a live supervisor holds
+    /// the domain's pid-file lock (then the files are its own, and nothing is touched). The removal happens
+    /// under that lock, so a supervisor starting at the same moment never loses its files. Returns whether
+    /// the files were removed.
+    @discardableResult
+    public static func cleanRunFiles(_ files: RunFiles) -> Bool {
+        guard SmallFile.exists(files.runDirectory) else { return true }
+        guard let lock = try? PIDFileLock.acquire(files.supervisorPIDFile, create: true) else { return false }
+        defer { close(lock) }
         files.all.forEach(SmallFile.remove)
+        return true
     }
 
     /// The supervisor named by `<name>.supervisor.pid`, if that pid is a running `virt-kvm supervisor`
