@@ -135,7 +135,9 @@ public struct URIPaths: Sendable, Equatable {
     }
 
     private static func passwdHome() -> String {
-        if let entry = getpwuid(geteuid()), let dir = entry.pointee.pw_dir { return String(cString: dir) }
+        if let entry = getpwuid(geteuid()), let dir = entry.pointee.pw_dir, let home = String(validatingCString: dir) {
+            return home
+        }
         return "/"
     }
 
@@ -160,7 +162,7 @@ public struct URIPaths: Sendable, Equatable {
             let error = errno
             var info = stat()
             if error == EEXIST, stat(current, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { continue }
-            let reason = String(cString: strerror(error))
+            let reason = SystemIdentity.describe(errno: error)
             let remedy =
                 error == EACCES || error == EPERM
                 ? "; kvm:///system needs root, other users can use kvm:///session" : ""

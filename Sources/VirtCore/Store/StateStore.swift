@@ -128,13 +128,7 @@ public final class StateStore {
     }
 
     /// libvirt's lookup failure for `key`.
-    public static func notFound(_ key: DomainLookupKey) -> VirtError {
-        switch key {
-        case .name(let name): VirtError(.noDomain, .domain, "no domain with matching name '\(name)'")
-        case .uuid(let uuid): VirtError(.noDomain, .domain, "no domain with matching uuid '\(Self.key(uuid))'")
-        case .id(let id): VirtError(.noDomain, .domain, "no domain with matching id \(id)")
-        }
-    }
+    public static func notFound(_ key: DomainLookupKey) -> VirtError { key.notFoundError }
 
     /// Stores a definition: a new domain, or a redefinition of the same name and uuid (which also makes a
     /// transient domain persistent again). A name or uuid held by another domain is libvirt's clash error.
