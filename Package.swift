@@ -44,6 +44,12 @@ let package = Package(
         .executableTarget(name: "virt-kvm", dependencies: ["KVM", "VirtBase", "CVirtShims"], swiftSettings: strict),
         .executableTarget(name: "virtlockd", dependencies: ["VirtBase", "CVirtShims"], swiftSettings: strict),
 
+        // Test support and benchmarks.
+        .executableTarget(name: "virt-store-stress", dependencies: ["VirtCore"], path: "Tests/StoreStress",
+                          swiftSettings: strict),
+        .executableTarget(name: "bench-store", dependencies: ["VirtCore"], path: "benchmarks/bench-store",
+                          swiftSettings: strict),
+
         // Tests: one target per module.
         .testTarget(name: "VirtBaseTests", dependencies: ["VirtBase"], swiftSettings: strict),
         .testTarget(name: "VirtCoreTests", dependencies: ["VirtCore"], exclude: ["Fixtures"], swiftSettings: strict),
