@@ -84,6 +84,7 @@ public final class KVMDriver: Driver {
     // MARK: Definitions
 
     /// Stores the definition as canonical XML, with name, uuid and title in columns for `list`.
+    @discardableResult
     public func define(_ definition: DomainDefinition) throws -> DomainSummary {
         guard definition.type == .kvm else {
             throw VirtError(

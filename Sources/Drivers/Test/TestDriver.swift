@@ -71,6 +71,7 @@ public final class TestDriver: Driver {
 
     // MARK: Definitions
 
+    @discardableResult
     public func define(_ definition: DomainDefinition) throws -> DomainSummary {
         let holderOfUUID = domains.first { $0.definition.uuid == definition.uuid }
         let holderOfName = domains.first { $0.definition.name == definition.name }
