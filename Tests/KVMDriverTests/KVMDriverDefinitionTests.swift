@@ -1,7 +1,6 @@
 import Foundation
-import Testing
-
 import KVMDriver
+import Testing
 import VirtCore
 
 /// `dumpxml` and `dominfo` read the stored canonical XML back through `DomainXML.parse`.

@@ -1,7 +1,6 @@
 import Foundation
-import Testing
-
 import KVMDriver
+import Testing
 import VirtCore
 
 /// A fresh `kvm:///embed?root=` tree under the temporary directory, removed by `remove()`.
@@ -48,11 +47,12 @@ struct KVMDriverStoreTests {
 
         let second = try root.open()
         let listed = try second.listDomains()
-        #expect(listed == [
-            DomainSummary(
-                id: nil, name: "web", uuid: Self.webUUID, state: .shutoffUnknown, persistent: true, autostart: true,
-                title: "Web")
-        ])
+        #expect(
+            listed == [
+                DomainSummary(
+                    id: nil, name: "web", uuid: Self.webUUID, state: .shutoffUnknown, persistent: true, autostart: true,
+                    title: "Web")
+            ])
         #expect(FileManager.default.fileExists(atPath: root.path + "/lib/swift-virt.db"))
         for directory in ["", "/etc", "/lib", "/run", "/log"] {
             var info = stat()
@@ -90,11 +90,13 @@ struct KVMDriverStoreTests {
         try driver.define(definition("web", Self.webUUID))
         #expect(
             throws: VirtError(
-                .operationFailed, .domain, "domain 'web' already exists with uuid \(Self.webUUID.uuidString.lowercased())")
+                .operationFailed, .domain,
+                "domain 'web' already exists with uuid \(Self.webUUID.uuidString.lowercased())")
         ) { try driver.define(definition("web", Self.dbUUID)) }
         #expect(
             throws: VirtError(
-                .operationFailed, .domain, "domain 'web' is already defined with uuid \(Self.webUUID.uuidString.lowercased())")
+                .operationFailed, .domain,
+                "domain 'web' is already defined with uuid \(Self.webUUID.uuidString.lowercased())")
         ) { try driver.define(definition("db", Self.webUUID)) }
         try driver.define(definition("web", Self.webUUID, title: "again"))
         #expect(try driver.listDomains().map(\.title) == ["again"])
@@ -143,7 +145,9 @@ struct KVMDriverStoreTests {
             Issue.record("start succeeded")
         } catch let error as VirtError {
             #expect(error.code == .operationUnsupported)
-            #expect(error.message.hasPrefix("cannot start domain 'web': starting guests arrives with the embedded hypervisor"))
+            #expect(
+                error.message.hasPrefix(
+                    "cannot start domain 'web': starting guests arrives with the embedded hypervisor"))
         }
         let inactiveCalls: [() throws -> Void] = [
             { try driver.shutdown(Self.webUUID) }, { try driver.destroy(Self.webUUID, graceful: false) },
@@ -157,7 +161,10 @@ struct KVMDriverStoreTests {
         #expect(throws: VirtError(.operationInvalid, .kvm, "domain is already running")) {
             try driver.start(Self.webUUID, flags: [])
         }
-        #expect(throws: VirtError(.noDomain, .domain, "no domain with matching uuid '\(Self.dbUUID.uuidString.lowercased())'")) {
+        #expect(
+            throws: VirtError(
+                .noDomain, .domain, "no domain with matching uuid '\(Self.dbUUID.uuidString.lowercased())'")
+        ) {
             try driver.start(Self.dbUUID, flags: [])
         }
     }

@@ -1,7 +1,6 @@
 import Foundation
-import Testing
-
 import TestDriver
+import Testing
 import VirtCore
 
 @Suite("test:///default configuration")
@@ -13,11 +12,12 @@ struct TestDriverDefaultsTests {
     @Test("one running domain 'test' with id 1, as libvirt's default test configuration")
     func defaultDomain() throws {
         let connection = try open()
-        #expect(try connection.listDomains(.all) == [
-            DomainSummary(
-                id: 1, name: "test", uuid: Self.testUUID, state: DomainStateReason(.running, 0), persistent: true,
-                autostart: false, title: nil)
-        ])
+        #expect(
+            try connection.listDomains(.all) == [
+                DomainSummary(
+                    id: 1, name: "test", uuid: Self.testUUID, state: DomainStateReason(.running, 0), persistent: true,
+                    autostart: false, title: nil)
+            ])
         let definition = try connection.definition(Self.testUUID, live: true)
         #expect(definition.type == .test)
         #expect(definition.memoryKiB == 8_388_608)
@@ -53,8 +53,11 @@ struct TestDriverDefaultsTests {
     @Test("nodeinfo, version, type and uri")
     func host() throws {
         let connection = try open()
-        #expect(try connection.nodeInfo() == NodeInfo(
-            model: "i686", cpus: 16, mhz: 1400, nodes: 2, sockets: 2, cores: 2, threads: 2, memoryKiB: 3_145_728))
+        #expect(
+            try connection.nodeInfo()
+                == NodeInfo(
+                    model: "i686", cpus: 16, mhz: 1400, nodes: 2, sockets: 2, cores: 2, threads: 2, memoryKiB: 3_145_728
+                ))
         #expect(connection.driver.typeName == "TEST")
         #expect(connection.driver.hypervisorVersion == "0.0.2")
         #expect(connection.uri == "test:///default")
@@ -84,11 +87,19 @@ struct TestDriverDefaultsTests {
         #expect(try second.summary(Self.testUUID).state == DomainStateReason(.running, 0))
     }
 
-    @Test("URIs other than test:///default are refused clearly", arguments: [
-        ("test:///", "invalid argument: testOpen: supply a path or use test:///default"),
-        ("test:///etc/config.xml", "this function is not supported by the connection driver: test:///etc/config.xml: custom test driver configuration files are not supported; use test:///default"),
-        ("test://host/default", "invalid argument: test://host/default: the test driver runs in this process; use test:///default"),
-    ])
+    @Test(
+        "URIs other than test:///default are refused clearly",
+        arguments: [
+            ("test:///", "invalid argument: testOpen: supply a path or use test:///default"),
+            (
+                "test:///etc/config.xml",
+                "this function is not supported by the connection driver: test:///etc/config.xml: custom test driver configuration files are not supported; use test:///default"
+            ),
+            (
+                "test://host/default",
+                "invalid argument: test://host/default: the test driver runs in this process; use test:///default"
+            ),
+        ])
     func badURIs(uri: String, message: String) throws {
         do {
             _ = try Connection.open(uri, factories: [TestDriverFactory()])

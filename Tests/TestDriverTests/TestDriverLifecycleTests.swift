@@ -1,7 +1,6 @@
 import Foundation
-import Testing
-
 import TestDriver
+import Testing
 import VirtCore
 
 @Suite("test:///default lifecycle")
@@ -118,13 +117,15 @@ struct TestDriverLifecycleTests {
         other.name = "test"
         #expect(
             throws: VirtError(
-                .operationFailed, .domain, "domain 'test' already exists with uuid 6695eb01-f6a4-8304-79aa-97f2502e193f")
+                .operationFailed, .domain, "domain 'test' already exists with uuid 6695eb01-f6a4-8304-79aa-97f2502e193f"
+            )
         ) { try driver.define(other) }
         var sameUUID = demo()
         sameUUID.uuid = Self.testUUID
         #expect(
             throws: VirtError(
-                .operationFailed, .domain, "domain 'test' is already defined with uuid 6695eb01-f6a4-8304-79aa-97f2502e193f")
+                .operationFailed, .domain,
+                "domain 'test' is already defined with uuid 6695eb01-f6a4-8304-79aa-97f2502e193f")
         ) { try driver.define(sameUUID) }
         #expect(try driver.listDomains().count == 1)
     }

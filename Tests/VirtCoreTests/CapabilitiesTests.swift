@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-
 import VirtCore
 
 @Suite("Capabilities XML")
@@ -21,7 +20,8 @@ struct CapabilitiesTests {
                 .init(sizeKiB: 1_048_576, count: 0),
             ]
             cell.cpus = (0..<8).map { core in
-                .init(id: index * 8 + core, socketID: index, dieID: 0, coreID: core, siblings: CPUSet([index * 8 + core]))
+                .init(
+                    id: index * 8 + core, socketID: index, dieID: 0, coreID: core, siblings: CPUSet([index * 8 + core]))
             }
             return cell
         }
@@ -37,7 +37,8 @@ struct CapabilitiesTests {
 
     @Test("formats libvirt's layout byte for byte (virsh 9.0 capture of test:///default)")
     func matchesCapture() throws {
-        let captured = try String(contentsOf: Self.fixtures.appendingPathComponent("test-default-capabilities.xml"), encoding: .utf8)
+        let captured = try String(
+            contentsOf: Self.fixtures.appendingPathComponent("test-default-capabilities.xml"), encoding: .utf8)
         let expected = captured.replacingOccurrences(of: "\\n+$", with: "\n", options: .regularExpression)
         #expect(Self.testHost().xml() == expected)
     }
@@ -64,59 +65,60 @@ struct CapabilitiesTests {
         guest.machines = ["pc"]
         guest.features = [.init(name: "acpi", defaultOn: true, toggle: true)]
         let xml = Capabilities(host: host, guests: [guest]).xml()
-        #expect(xml == """
-            <capabilities>
+        #expect(
+            xml == """
+                <capabilities>
 
-              <host>
-                <uuid>0a0b0c0d-0000-0000-0000-000000000001</uuid>
-                <cpu>
-                  <arch>x86_64</arch>
-                  <model>Skylake-Client-IBRS</model>
-                  <vendor>Intel</vendor>
-                  <topology sockets='1' dies='1' cores='2' threads='1'/>
-                  <feature name='vmx'/>
-                  <pages unit='KiB' size='4'/>
-                  <pages unit='KiB' size='2048'/>
-                </cpu>
-                <power_management>
-                  <suspend_mem/>
-                </power_management>
-                <topology>
-                  <cells num='1'>
-                    <cell id='0'>
-                      <memory unit='KiB'>1024</memory>
-                      <pages unit='KiB' size='4'>256</pages>
-                      <distances>
-                        <sibling id='0' value='10'/>
-                      </distances>
-                      <cpus num='1'>
-                        <cpu id='0' socket_id='0' die_id='0' core_id='0' siblings='0-1'/>
-                      </cpus>
-                    </cell>
-                  </cells>
-                </topology>
-                <secmodel>
-                  <model>dac</model>
-                  <doi>0</doi>
-                  <baselabel type='kvm'>+107:+107</baselabel>
-                </secmodel>
-              </host>
+                  <host>
+                    <uuid>0a0b0c0d-0000-0000-0000-000000000001</uuid>
+                    <cpu>
+                      <arch>x86_64</arch>
+                      <model>Skylake-Client-IBRS</model>
+                      <vendor>Intel</vendor>
+                      <topology sockets='1' dies='1' cores='2' threads='1'/>
+                      <feature name='vmx'/>
+                      <pages unit='KiB' size='4'/>
+                      <pages unit='KiB' size='2048'/>
+                    </cpu>
+                    <power_management>
+                      <suspend_mem/>
+                    </power_management>
+                    <topology>
+                      <cells num='1'>
+                        <cell id='0'>
+                          <memory unit='KiB'>1024</memory>
+                          <pages unit='KiB' size='4'>256</pages>
+                          <distances>
+                            <sibling id='0' value='10'/>
+                          </distances>
+                          <cpus num='1'>
+                            <cpu id='0' socket_id='0' die_id='0' core_id='0' siblings='0-1'/>
+                          </cpus>
+                        </cell>
+                      </cells>
+                    </topology>
+                    <secmodel>
+                      <model>dac</model>
+                      <doi>0</doi>
+                      <baselabel type='kvm'>+107:+107</baselabel>
+                    </secmodel>
+                  </host>
 
-              <guest>
-                <os_type>hvm</os_type>
-                <arch name='x86_64'>
-                  <wordsize>64</wordsize>
-                  <machine>pc</machine>
-                  <domain type='kvm'/>
-                </arch>
-                <features>
-                  <acpi default='on' toggle='yes'/>
-                </features>
-              </guest>
+                  <guest>
+                    <os_type>hvm</os_type>
+                    <arch name='x86_64'>
+                      <wordsize>64</wordsize>
+                      <machine>pc</machine>
+                      <domain type='kvm'/>
+                    </arch>
+                    <features>
+                      <acpi default='on' toggle='yes'/>
+                    </features>
+                  </guest>
 
-            </capabilities>
+                </capabilities>
 
-            """)
+                """)
     }
 
     @Test("text is escaped")

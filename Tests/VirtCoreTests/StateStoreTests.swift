@@ -42,9 +42,11 @@ struct StateStoreTests {
     func defineAndLookup() throws {
         try withStore { store, _ in
             let summary = try store.define(name: "web", uuid: a, xml: "<domain/>", title: "Web server")
-            #expect(summary == DomainSummary(
-                id: nil, name: "web", uuid: a, state: .shutoffUnknown, persistent: true, autostart: false,
-                title: "Web server"))
+            #expect(
+                summary
+                    == DomainSummary(
+                        id: nil, name: "web", uuid: a, state: .shutoffUnknown, persistent: true, autostart: false,
+                        title: "Web server"))
             #expect(try store.summary(.name("web"))?.uuid == a)
             #expect(try store.summary(.uuid(a))?.name == "web")
             #expect(try store.summary(.name("WEB")) == nil)
@@ -87,7 +89,9 @@ struct StateStoreTests {
             try store.define(name: "web", uuid: a, xml: "<x/>")
             #expect(try store.undefine(a) == .removed)
             #expect(try store.summary(.uuid(a)) == nil)
-            #expect(throws: VirtError(.noDomain, .domain, "no domain with matching uuid '\(a.uuidString.lowercased())'")) {
+            #expect(
+                throws: VirtError(.noDomain, .domain, "no domain with matching uuid '\(a.uuidString.lowercased())'")
+            ) {
                 try store.undefine(a)
             }
 

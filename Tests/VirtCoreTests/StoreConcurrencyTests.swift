@@ -80,7 +80,8 @@ struct StoreConcurrencyTests {
             let stored = try #require(try store.summary(.name("shared-\(item)")))
             if let winner = winners.first {
                 #expect(stored.uuid.uuidString.lowercased().hasPrefix(String(format: "%08x", winner + 0x1000)))
-                let clash = "operation failed: domain 'shared-\(item)' already exists with uuid \(stored.uuid.uuidString.lowercased())"
+                let clash =
+                    "operation failed: domain 'shared-\(item)' already exists with uuid \(stored.uuid.uuidString.lowercased())"
                 #expect(lines.filter { $0 == "SHARED \(item) CLASH \(clash)" }.count == Self.workers - 1)
             }
         }

@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-
 import VirtCore
 
 @Suite("URI paths")
@@ -60,16 +59,27 @@ struct URIPathsTests {
         #expect(try resolve("kvm:///embed?root=/srv/vms", isRoot: true).socketDirectory == "/run/swift-virt/s")
     }
 
-    @Test("bad kvm URIs are clear errors", arguments: [
-        ("kvm:///foo", "kvm:///foo: unknown path '/foo'; use kvm:///system, kvm:///session or kvm:///embed?root=/absolute/dir"),
-        ("kvm:///embed", "kvm:///embed: the embed URI needs a root directory: kvm:///embed?root=/absolute/dir"),
-        ("kvm:///embed?root=vms", "kvm:///embed?root=vms: the embed root 'vms' must be an absolute path, like kvm:///embed?root=/srv/vms"),
-        ("kvm:///embed?root=/", "kvm:///embed?root=/: the embed root cannot be '/'; give a directory of its own"),
-        ("kvm:///embed?root=/a/../b", "kvm:///embed?root=/a/../b: the embed root '/a/../b' must not contain '..'"),
-        ("kvm:///embed?root=/a&x=1", "kvm:///embed?root=/a&x=1: unknown parameter 'x'; the only one is 'root'"),
-        ("kvm:///system?root=/a", "kvm:///system?root=/a: unknown parameter 'root'"),
-        ("kvm://host/system", "kvm://host/system: remote host 'host' is not supported; use kvm:///system, kvm:///session or kvm:///embed?root=/absolute/dir on the host itself"),
-    ])
+    @Test(
+        "bad kvm URIs are clear errors",
+        arguments: [
+            (
+                "kvm:///foo",
+                "kvm:///foo: unknown path '/foo'; use kvm:///system, kvm:///session or kvm:///embed?root=/absolute/dir"
+            ),
+            ("kvm:///embed", "kvm:///embed: the embed URI needs a root directory: kvm:///embed?root=/absolute/dir"),
+            (
+                "kvm:///embed?root=vms",
+                "kvm:///embed?root=vms: the embed root 'vms' must be an absolute path, like kvm:///embed?root=/srv/vms"
+            ),
+            ("kvm:///embed?root=/", "kvm:///embed?root=/: the embed root cannot be '/'; give a directory of its own"),
+            ("kvm:///embed?root=/a/../b", "kvm:///embed?root=/a/../b: the embed root '/a/../b' must not contain '..'"),
+            ("kvm:///embed?root=/a&x=1", "kvm:///embed?root=/a&x=1: unknown parameter 'x'; the only one is 'root'"),
+            ("kvm:///system?root=/a", "kvm:///system?root=/a: unknown parameter 'root'"),
+            (
+                "kvm://host/system",
+                "kvm://host/system: remote host 'host' is not supported; use kvm:///system, kvm:///session or kvm:///embed?root=/absolute/dir on the host itself"
+            ),
+        ])
     func badURIs(uri: String, message: String) throws {
         #expect(throws: VirtError(.invalidArgument, .connection, message)) { try resolve(uri) }
     }
@@ -82,7 +92,10 @@ struct URIPathsTests {
         let oldMask = umask(0o022)
         defer { umask(oldMask) }
         try paths.createDirectories()
-        for path in [directory.path + "/tree", paths.configDirectory, paths.storeDirectory, paths.runDirectory, paths.logDirectory] {
+        for path in [
+            directory.path + "/tree", paths.configDirectory, paths.storeDirectory, paths.runDirectory,
+            paths.logDirectory,
+        ] {
             var info = stat()
             #expect(stat(path, &info) == 0, "\(path) missing")
             #expect(info.st_mode & 0o777 == 0o700, "\(path) mode")
@@ -101,7 +114,8 @@ struct URIPathsTests {
         } catch let error as VirtError {
             #expect(
                 error.message
-                    == "cannot create directory '\(directory.path)/file/sub': '\(directory.path)/file' exists and is not a directory")
+                    == "cannot create directory '\(directory.path)/file/sub': '\(directory.path)/file' exists and is not a directory"
+            )
         }
     }
 }

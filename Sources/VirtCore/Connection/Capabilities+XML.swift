@@ -49,7 +49,9 @@ extension Capabilities {
             out.line(3, "<model>\(XMLLines.escape(model.model))</model>")
             out.line(3, "<doi>\(XMLLines.escape(model.doi))</doi>")
             for base in model.baseLabels {
-                out.line(3, "<baselabel type='\(XMLLines.escape(base.domainType))'>\(XMLLines.escape(base.label))</baselabel>")
+                out.line(
+                    3,
+                    "<baselabel type='\(XMLLines.escape(base.domainType))'>\(XMLLines.escape(base.label))</baselabel>")
             }
             out.line(2, "</secmodel>")
         }

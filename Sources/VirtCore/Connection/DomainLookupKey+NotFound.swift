@@ -3,7 +3,8 @@ extension DomainLookupKey {
     public var notFoundError: VirtError {
         switch self {
         case .name(let name): VirtError(.noDomain, .domain, "no domain with matching name '\(name)'")
-        case .uuid(let uuid): VirtError(.noDomain, .domain, "no domain with matching uuid '\(uuid.uuidString.lowercased())'")
+        case .uuid(let uuid):
+            VirtError(.noDomain, .domain, "no domain with matching uuid '\(uuid.uuidString.lowercased())'")
         case .id(let id): VirtError(.noDomain, .domain, "no domain with matching id \(id)")
         }
     }

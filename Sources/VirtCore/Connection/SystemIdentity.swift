@@ -29,7 +29,8 @@ public enum SystemIdentity {
     public static func numericVersion(of release: String) -> String {
         let numeric = release.prefix { $0.isNumber || $0 == "." }
         let parts = numeric.split(separator: ".", omittingEmptySubsequences: false).prefix(3).map(String.init)
-        let padded = parts.filter { !$0.isEmpty } + Array(repeating: "0", count: max(0, 3 - parts.filter { !$0.isEmpty }.count))
+        let padded =
+            parts.filter { !$0.isEmpty } + Array(repeating: "0", count: max(0, 3 - parts.filter { !$0.isEmpty }.count))
         return padded.prefix(3).joined(separator: ".")
     }
 

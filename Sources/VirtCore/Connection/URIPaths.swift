@@ -161,7 +161,12 @@ public struct URIPaths: Sendable, Equatable {
             }
             let error = errno
             var info = stat()
-            if error == EEXIST, stat(current, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { continue }
+            if error == EEXIST, stat(current, &info) == 0 {
+                if (info.st_mode & S_IFMT) == S_IFDIR { continue }
+                throw VirtError(
+                    .systemError, .store,
+                    "cannot create directory '\(path)': '\(current)' exists and is not a directory", errno: ENOTDIR)
+            }
             let reason = SystemIdentity.describe(errno: error)
             let remedy =
                 error == EACCES || error == EPERM

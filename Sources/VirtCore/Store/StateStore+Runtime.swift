@@ -43,7 +43,8 @@ extension StateStore {
                 throw VirtError(.operationInvalid, .domain, "domain '\(domain.name)' is already running")
             }
             guard status.state.state.isActive else {
-                throw VirtError.internal("markActive needs an active state, not '\(status.state.stateAndReason)'", .store)
+                throw VirtError.internal(
+                    "markActive needs an active state, not '\(status.state.stateAndReason)'", .store)
             }
             let id = try status.id ?? allocateDomainID()
             try database.run(
@@ -74,7 +75,10 @@ extension StateStore {
             }
             try database.run(
                 "UPDATE domain_status SET state = ?, reason = ?, updated_at = ? WHERE uuid = ?",
-                [.int(Int64(state.state.rawValue)), .int(Int64(state.code)), .int(Int64(time(nil))), .text(Self.key(uuid))])
+                [
+                    .int(Int64(state.state.rawValue)), .int(Int64(state.code)), .int(Int64(time(nil))),
+                    .text(Self.key(uuid)),
+                ])
         }
     }
 
@@ -93,7 +97,10 @@ extension StateStore {
                     supervisor_start_time, monitor_path, live_xml, started_at, updated_at)
                 VALUES (?, ?, ?, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, ?)
                 """,
-                [.text(Self.key(uuid)), .int(Int64(reason.state.rawValue)), .int(Int64(reason.code)), .int(Int64(time(nil)))])
+                [
+                    .text(Self.key(uuid)), .int(Int64(reason.state.rawValue)), .int(Int64(reason.code)),
+                    .int(Int64(time(nil))),
+                ])
         }
     }
 

@@ -59,8 +59,9 @@ enum StoreSchema {
 
     /// The version recorded in `database`, 0 for an empty file.
     static func currentVersion(_ database: SQLiteDatabase) throws -> Int {
-        let hasTable = try database.scalarInt(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'") ?? 0
+        let hasTable =
+            try database.scalarInt(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'") ?? 0
         guard hasTable > 0 else { return 0 }
         return Int(try database.scalarInt("SELECT max(version) FROM schema_migrations") ?? 0)
     }
