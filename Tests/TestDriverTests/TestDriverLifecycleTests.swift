@@ -73,8 +73,15 @@ struct TestDriverLifecycleTests {
         try driver.shutdown(Self.demoUUID)
         #expect(try state(driver) == .shutoffShutdown)
 
-        try driver.start(Self.demoUUID, flags: .paused)
-        #expect(try state(driver) == .pausedUser)
+        // libvirt's test driver takes no start flags.
+        #expect(throws: VirtError(.usage, .test, "unsupported flags (0x1) in function testDomainCreateWithFlags")) {
+            try driver.start(Self.demoUUID, flags: .paused)
+        }
+        #expect(try state(driver) == .shutoffShutdown)
+        try driver.start(Self.demoUUID, flags: [])
+        try driver.suspend(Self.demoUUID)
+        try driver.reboot(Self.demoUUID)
+        #expect(try state(driver) == .booted)
         #expect(try driver.lookup(.id(4)).name == "demo")
         #expect(throws: VirtError(.noDomain, .domain, "no domain with matching id 3")) { try driver.lookup(.id(3)) }
     }
@@ -140,6 +147,15 @@ struct TestDriverLifecycleTests {
         #expect(try driver.definition(Self.demoUUID, live: false).memoryKiB == 1_048_576)
         try driver.destroy(Self.demoUUID, graceful: false)
         #expect(try driver.definition(Self.demoUUID, live: true).memoryKiB == 1_048_576)
+
+        // The running definition's on_poweroff decides the shutdown, as in libvirt.
+        try driver.start(Self.demoUUID, flags: [])
+        var restarting = demo()
+        restarting.onPoweroff = .restart
+        try driver.define(restarting)
+        try driver.shutdown(Self.demoUUID)
+        #expect(try state(driver) == .shutoffShutdown)
+        #expect(try driver.definition(Self.demoUUID, live: false).onPoweroff == .restart)
     }
 
     @Test("autostart is kept")

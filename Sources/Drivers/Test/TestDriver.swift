@@ -111,14 +111,22 @@ public final class TestDriver: Driver {
 
     // MARK: Lifecycle (libvirt's test driver state machine)
 
+    /// Starts a shut-off domain (`running (booted)`). libvirt's test driver takes no start flags, so
+    /// `--paused` and `--force-boot` fail with its message (flag values are libvirt's).
     public func start(_ uuid: UUID, flags: StartFlags) throws {
         let position = try index(.uuid(uuid))
+        if !flags.isEmpty {
+            let libvirtFlags = (flags.contains(.paused) ? 0x1 : 0) | (flags.contains(.forceBoot) ? 0x10 : 0)
+            throw VirtError(
+                .usage, .test,
+                "unsupported flags (0x\(String(libvirtFlags, radix: 16))) in function testDomainCreateWithFlags")
+        }
         guard domains[position].state.state == .shutoff else {
             throw VirtError(.internalError, .test, "Domain '\(domains[position].definition.name)' is already running")
         }
         domains[position].id = nextID
         nextID += 1
-        domains[position].state = flags.contains(.paused) ? .pausedUser : .booted
+        domains[position].state = .booted
     }
 
     /// Shutdown applies `on_poweroff`: `destroy` and `preserve` stop the domain (`shut off (shutdown)`),
