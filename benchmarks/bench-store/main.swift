@@ -3,6 +3,8 @@
 // Usage: bench-store [COUNT] [ROOT]   (ROOT defaults to a fresh temporary directory, removed afterwards)
 // Prints the time to define the domains (one transaction each), to open the store and list every domain
 // (what `virtsh list --all` does after process start-up), and to list on an open store.
+//        bench-store --list ROOT      opens ROOT's store once, lists it and prints the count: time this
+//                                     whole process to see the start-up cost around the store.
 import Foundation
 import VirtCore
 
@@ -22,6 +24,16 @@ func summary(_ samples: [Double]) -> (median: Double, p90: Double) {
 func format(_ value: Double) -> String { String(format: "%.2f", value) }
 
 let arguments = CommandLine.arguments
+if arguments.count == 3, arguments[1] == "--list" {
+    do {
+        let paths = try URIPaths.resolve(ConnectionURI(parsing: "kvm:///embed?root=\(arguments[2])"))
+        print(try StateStore(path: paths.storePath).listSummaries().count)
+        exit(0)
+    } catch {
+        FileHandle.standardError.write(Data("bench-store: \(error)\n".utf8))
+        exit(1)
+    }
+}
 let count = arguments.count > 1 ? Int(arguments[1]) ?? 1000 : 1000
 let iterations = 50
 let temporary = arguments.count <= 2
