@@ -61,6 +61,19 @@ struct StateStoreTests {
         }
     }
 
+    @Test("names are data, never SQL; listing reads columns, never the XML")
+    func hostileNames() throws {
+        try withStore { store, _ in
+            let name = "x'); DROP TABLE domains; --"
+            try store.define(name: name, uuid: a, xml: "this is not XML at all", title: "t'\"itle")
+            let listed = try store.listSummaries()
+            #expect(listed.map(\.name) == [name])
+            #expect(listed.first?.title == "t'\"itle")
+            #expect(try store.summary(.name(name))?.uuid == a)
+            #expect(try store.integrityCheck() == "ok")
+        }
+    }
+
     @Test("a name or uuid held by another domain is libvirt's clash error; same name and uuid updates")
     func clashes() throws {
         try withStore { store, _ in
