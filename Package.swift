@@ -49,6 +49,8 @@ let package = Package(
                           swiftSettings: strict),
         .executableTarget(name: "bench-store", dependencies: ["VirtCore"], path: "benchmarks/bench-store",
                           swiftSettings: strict),
+        .executableTarget(name: "bench-xml", dependencies: ["VirtCore"], path: "benchmarks/bench-xml",
+                          swiftSettings: strict),
 
         // Tests: one target per module.
         .testTarget(name: "VirtBaseTests", dependencies: ["VirtBase"], swiftSettings: strict),
