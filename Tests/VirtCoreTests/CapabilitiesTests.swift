@@ -121,6 +121,29 @@ struct CapabilitiesTests {
                 """)
     }
 
+    @Test("memoryless nodes, CPUs without topology and CPU-less nodes are formatted as libvirt does")
+    func sparseNodes() {
+        var withCPUs = Capabilities.NUMACell(id: 0, memoryKiB: 0)
+        withCPUs.cpus = [.init(id: 3)]
+        let memoryOnly = Capabilities.NUMACell(id: 1, memoryKiB: 2048)
+        var host = Capabilities.Host(cpu: .init(arch: "aarch64"))
+        host.cells = [withCPUs, memoryOnly]
+        let xml = Capabilities(host: host, guests: []).xml()
+        #expect(
+            xml.contains(
+                """
+                        <cell id='0'>
+                          <cpus num='1'>
+                            <cpu id='3'/>
+                          </cpus>
+                        </cell>
+                        <cell id='1'>
+                          <memory unit='KiB'>2048</memory>
+                          <cpus num='0'/>
+                        </cell>
+                """))
+    }
+
     @Test("text is escaped")
     func escaping() {
         var host = Capabilities.Host(cpu: .init(arch: "x86_64"))

@@ -63,21 +63,29 @@ extension Capabilities {
         out.line(3, "<cells num='\(host.cells.count)'>")
         for cell in host.cells {
             out.line(4, "<cell id='\(cell.id)'>")
-            out.line(5, "<memory unit='KiB'>\(cell.memoryKiB)</memory>")
+            if cell.memoryKiB != 0 { out.line(5, "<memory unit='KiB'>\(cell.memoryKiB)</memory>") }
             for page in cell.pages { out.line(5, "<pages unit='KiB' size='\(page.sizeKiB)'>\(page.count)</pages>") }
             if !cell.distances.isEmpty {
                 out.line(5, "<distances>")
                 for sibling in cell.distances { out.line(6, "<sibling id='\(sibling.id)' value='\(sibling.value)'/>") }
                 out.line(5, "</distances>")
             }
-            out.line(5, "<cpus num='\(cell.cpus.count)'>")
-            for cpu in cell.cpus {
-                out.line(
-                    6,
-                    "<cpu id='\(cpu.id)' socket_id='\(cpu.socketID)' die_id='\(cpu.dieID)' core_id='\(cpu.coreID)' "
-                        + "siblings='\(cpu.siblings)'/>")
+            if cell.cpus.isEmpty {
+                out.line(5, "<cpus num='0'/>")
+            } else {
+                out.line(5, "<cpus num='\(cell.cpus.count)'>")
+                for cpu in cell.cpus {
+                    guard let place = cpu.topology else {
+                        out.line(6, "<cpu id='\(cpu.id)'/>")
+                        continue
+                    }
+                    out.line(
+                        6,
+                        "<cpu id='\(cpu.id)' socket_id='\(place.socketID)' die_id='\(place.dieID)' "
+                            + "core_id='\(place.coreID)' siblings='\(place.siblings)'/>")
+                }
+                out.line(5, "</cpus>")
             }
-            out.line(5, "</cpus>")
             out.line(4, "</cell>")
         }
         out.line(3, "</cells>")

@@ -72,7 +72,7 @@ public struct Capabilities: Sendable, Equatable {
     /// `<cell>`: one host NUMA node.
     public struct NUMACell: Sendable, Equatable {
         public var id: Int
-        /// `<memory unit='KiB'>`.
+        /// `<memory unit='KiB'>`; 0 (a memoryless node) omits the element, as libvirt does.
         public var memoryKiB: UInt64
         /// `<pages unit='KiB' size=...>count</pages>`: pages of each size in the node.
         public var pages: [PageCount] = []
@@ -106,20 +106,34 @@ public struct Capabilities: Sendable, Equatable {
             }
         }
 
-        /// `<cpu id socket_id die_id core_id siblings/>`.
+        /// `<cpu id socket_id die_id core_id siblings/>`, or `<cpu id/>` for a CPU without topology.
         public struct CPU: Sendable, Equatable {
             public var id: Int
-            public var socketID: Int
-            public var dieID: Int
-            public var coreID: Int
-            /// Hardware threads sharing the core (the CPU itself included).
-            public var siblings: CPUSet
+            /// Where the CPU sits; nil formats the id alone.
+            public var topology: Topology?
+
+            /// A CPU whose topology the host does not report.
+            public init(id: Int) { self.id = id }
+
+            /// A CPU with its socket, die, core and thread siblings.
             public init(id: Int, socketID: Int, dieID: Int, coreID: Int, siblings: CPUSet) {
                 self.id = id
-                self.socketID = socketID
-                self.dieID = dieID
-                self.coreID = coreID
-                self.siblings = siblings
+                topology = Topology(socketID: socketID, dieID: dieID, coreID: coreID, siblings: siblings)
+            }
+
+            /// A CPU's place in the host.
+            public struct Topology: Sendable, Equatable {
+                public var socketID: Int
+                public var dieID: Int
+                public var coreID: Int
+                /// Hardware threads sharing the core (the CPU itself included).
+                public var siblings: CPUSet
+                public init(socketID: Int, dieID: Int, coreID: Int, siblings: CPUSet) {
+                    self.socketID = socketID
+                    self.dieID = dieID
+                    self.coreID = coreID
+                    self.siblings = siblings
+                }
             }
         }
     }
