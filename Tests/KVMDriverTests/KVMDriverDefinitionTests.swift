@@ -6,13 +6,6 @@ import VirtCore
 /// `dumpxml` and `dominfo` read the stored canonical XML back through `DomainXML.parse`.
 @Suite("kvm:// driver: definitions read back")
 struct KVMDriverDefinitionTests {
-    /// Whether `DomainXML.parse` is the real parser. The XML work is written in parallel; until it is
-    /// merged the entry point throws, and these tests skip with this reason instead of failing.
-    static let xmlParserAvailable =
-        (try? DomainXML.parse(
-            "<domain type='kvm'><name>probe</name><memory unit='KiB'>1024</memory><os><type>hvm</type></os></domain>"))
-        != nil
-
     static let uuid = UUID(uuidString: "0f8fad5b-d9cb-469f-a165-70867728950e")!
 
     func definition() -> DomainDefinition {
@@ -25,8 +18,7 @@ struct KVMDriverDefinitionTests {
     }
 
     @Test(
-        "the stored definition reads back in a new driver instance",
-        .enabled(if: xmlParserAvailable, "DomainXML.parse is still the placeholder; merge the XML branch"))
+        "the stored definition reads back in a new driver instance")
     func readBack() throws {
         let root = try EmbedRoot()
         defer { root.remove() }
@@ -44,8 +36,7 @@ struct KVMDriverDefinitionTests {
     }
 
     @Test(
-        "dominfo of an inactive domain: OS type hvm, no CPU time, memory from the definition",
-        .enabled(if: xmlParserAvailable, "DomainXML.parse is still the placeholder; merge the XML branch"))
+        "dominfo of an inactive domain: OS type hvm, no CPU time, memory from the definition")
     func info() throws {
         let root = try EmbedRoot()
         defer { root.remove() }
@@ -74,10 +65,7 @@ struct KVMDriverConnectionXMLTests {
         """
 
     @Test(
-        "define from XML, list from columns, dumpxml is canonical and stable across instances",
-        .enabled(
-            if: KVMDriverDefinitionTests.xmlParserAvailable,
-            "DomainXML.parse is still the placeholder; merge the XML branch"))
+        "define from XML, list from columns, dumpxml is canonical and stable across instances")
     func defineThroughConnection() throws {
         let root = try EmbedRoot()
         defer { root.remove() }

@@ -17,10 +17,14 @@ public final class KVMDriver: Driver {
     public let paths: URIPaths
     /// The URI's state store.
     public let store: StateStore
+    /// The root the host probes read from: `/`, or a fixture tree (`$SWIFT_VIRT_HOST_ROOT`, tests).
+    public let hostRoot: String
 
     /// Creates the URI's directories (0700 for session and embed trees) and opens its store.
-    public init(paths: URIPaths) throws {
+    public init(paths: URIPaths, hostRoot: String? = nil) throws {
         self.paths = paths
+        let environmentRoot = ProcessInfo.processInfo.environment["SWIFT_VIRT_HOST_ROOT"] ?? ""
+        self.hostRoot = hostRoot ?? (environmentRoot.isEmpty ? "/" : environmentRoot)
         uri = paths.canonicalURI
         hypervisorVersion = SystemIdentity.numericVersion(of: SystemIdentity.kernelRelease())
         try paths.createDirectories()
@@ -31,19 +35,9 @@ public final class KVMDriver: Driver {
 
     public func hostname() throws -> String { try SystemIdentity.hostname() }
 
-    public func capabilitiesXML() throws -> String {
-        throw VirtError(
-            .noSupport, .kvm,
-            "virConnectGetCapabilities: the kvm:// host capabilities come from the host topology module, "
-                + "which this build does not wire in yet")
-    }
+    public func capabilitiesXML() throws -> String { try hostCapabilities().xml() }
 
-    public func nodeInfo() throws -> NodeInfo {
-        throw VirtError(
-            .noSupport, .kvm,
-            "virNodeGetInfo: the kvm:// node information comes from the host topology module, which this "
-                + "build does not wire in yet")
-    }
+    public func nodeInfo() throws -> VirtCore.NodeInfo { try hostNodeInfo() }
 
     // MARK: Queries
 
