@@ -114,6 +114,16 @@ pid_t cvirt_security_spawn(const char *path, char *const argv[], char *const env
             if (moved < 0) _exit(127);
             report[1] = moved;
         }
+        // The supervisor's threads may block or ignore signals; the hypervisor starts from the defaults.
+        struct sigaction defaults;
+        memset(&defaults, 0, sizeof defaults);
+        defaults.sa_handler = SIG_DFL;
+        for (int signal_number = 1; signal_number < NSIG; signal_number++) {
+            if (signal_number != SIGKILL && signal_number != SIGSTOP) sigaction(signal_number, &defaults, NULL);
+        }
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
         for (int target = 0; target < 3; target++) {
             if (stdio_fds == NULL || stdio_fds[target] < 0) continue;
             if (stdio_fds[target] == target) {
@@ -168,4 +178,10 @@ int cvirt_security_drop_capabilities(int last_cap) {
     memset(data, 0, sizeof data);
     if (syscall(SYS_capset, &header, data) != 0) return -errno;
     return 0;
+}
+
+int cvirt_security_parent_death_signal(void) {
+    int signal_number = 0;
+    if (prctl(PR_GET_PDEATHSIG, &signal_number, 0, 0, 0) != 0) return -errno;
+    return signal_number;
 }

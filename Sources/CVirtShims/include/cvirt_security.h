@@ -52,7 +52,7 @@ enum cvirt_exec_stage {
 /// `cvirt_exec_stage` with `*error_out` set to the errno.
 int cvirt_security_apply_credentials(const struct cvirt_exec_credentials *creds, int *error_out);
 
-/// fork(), then in the child: dup2 `stdio_fds[i]` onto fd i (where not -1), clear FD_CLOEXEC on the
+/// fork(), then in the child: reset signal dispositions and the signal mask to the defaults, dup2 `stdio_fds[i]` onto fd i (where not -1), clear FD_CLOEXEC on the
 /// `keep_count` descriptors of `keep_fds`, apply `creds`, and execve(path, argv, envp).
 /// The parent learns the child's fate through a close-on-exec pipe: returns the child's pid once exec
 /// succeeded, or -1 with `*stage_out`/`*error_out` naming the failed step (the child is reaped then).
@@ -64,5 +64,8 @@ pid_t cvirt_security_spawn(const char *path, char *const argv[], char *const env
 /// skipped, so an unprivileged process whose set was emptied before exec succeeds), the ambient set, and the
 /// effective/permitted/inheritable sets (capset to zero). Returns 0 or -errno.
 int cvirt_security_drop_capabilities(int last_cap);
+
+/// prctl(PR_GET_PDEATHSIG): the calling process's parent-death signal (0: none), or -errno.
+int cvirt_security_parent_death_signal(void);
 
 #endif

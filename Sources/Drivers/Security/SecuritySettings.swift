@@ -1,3 +1,4 @@
+import Glibc
 import VirtBase
 
 /// The security part of `kvm.conf`, read strictly: a wrong type or an unsupported value names file and line.
@@ -95,7 +96,14 @@ public struct SecuritySettings: Sendable, Equatable {
         configDirectory: String, over base: SecuritySettings, otherKeys: [String: ConfFile.Kind] = [:]
     ) throws(VirtError) -> SecuritySettings {
         let path = configDirectory.hasSuffix("/") ? configDirectory + "kvm.conf" : configDirectory + "/kvm.conf"
-        guard let text = SmallFile.read(path) else { return base }
+        guard let text = SmallFile.read(path) else {
+            let code = errno
+            guard code == ENOENT else {
+                throw VirtError(
+                    .systemError, .config, "cannot read '\(path)': \(String(cString: strerror(code)))", errno: code)
+            }
+            return base
+        }
         let conf = try ConfFile(parsing: text, name: path)
         try conf.validate(against: confSchema.merging(otherKeys) { mine, _ in mine })
         return try SecuritySettings(conf: conf, over: base)

@@ -1,0 +1,68 @@
+// virt-seccomp-probe: a test-support process for SecurityTests. It confines itself exactly as the hypervisor does
+// and reports what the kernel says, so the tests check the real filter, not a model of it.
+//
+//   virt-seccomp-probe confine [forbidden]   drop capabilities, no_new_privs, seccomp; print /proc/self/status
+//                                            lines; make allowed calls; then call `forbidden` (default getuid),
+//                                            which must kill the process with SIGSYS
+//   virt-seccomp-probe identity              print uid/gid/groups/capabilities and the parent-death signal
+import CVirtShims
+import Glibc
+import Security
+
+/// The `/proc/self/status` lines the tests look at, read through a descriptor opened before confinement
+/// (the hypervisor may not open files once confined).
+func statusLines(_ fd: Int32) -> [String] {
+    var buffer = [UInt8](repeating: 0, count: 8192)
+    let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+    guard count > 0 else { return ["status: unreadable"] }
+    let wanted = ["Uid:", "Gid:", "Groups:", "CapEff:", "CapPrm:", "CapBnd:", "CapAmb:", "NoNewPrivs:", "Seccomp:"]
+    return String(decoding: buffer[0..<count], as: UTF8.self).split(separator: "\n").map(String.init)
+        .filter { line in wanted.contains { line.hasPrefix($0) } }
+}
+
+func report(_ line: String) {
+    print(line)
+    fflush(nil)
+}
+
+let arguments = CommandLine.arguments
+let mode = arguments.count > 1 ? arguments[1] : "identity"
+let status = open("/proc/self/status", O_RDONLY | O_CLOEXEC)
+guard status >= 0 else {
+    report("error: cannot open /proc/self/status")
+    exit(2)
+}
+
+switch mode {
+case "confine":
+    do {
+        try HypervisorConfinement.apply()
+    } catch {
+        report("error: \(error)")
+        exit(3)
+    }
+    for line in statusLines(status) { report(line) }
+    // Allowed: memory, time, identity of the process, threads' futexes (through print's lock), write.
+    let page = mmap(nil, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+    var now = timespec()
+    let clock = clock_gettime(CLOCK_MONOTONIC, &now)
+    let allowedOK = page != MAP_FAILED && munmap(page, 4096) == 0 && clock == 0 && getpid() > 0
+    report("allowed calls: \(allowedOK ? "ok" : "failed")")
+    let forbidden = arguments.count > 2 ? arguments[2] : "getuid"
+    report("calling \(forbidden)")
+    switch forbidden {
+    case "getuid": report("uid \(getuid())")
+    case "open": report("fd \(open("/etc/hostname", O_RDONLY))")
+    case "socket": report("fd \(socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0))")
+    default: report("unknown forbidden call \(forbidden)")
+    }
+    report("survived")
+    exit(0)
+case "identity":
+    for line in statusLines(status) { report(line) }
+    report("PDeathSig: \(cvirt_security_parent_death_signal())")
+    exit(0)
+default:
+    report("usage: virt-seccomp-probe confine [getuid|open|socket] | identity")
+    exit(2)
+}
