@@ -102,3 +102,21 @@ struct ConfinementTests {
         #expect(status == 0)
     }
 }
+
+/// docs/security.md lists exactly the calls of the allow-list, so the page cannot drift from the table.
+@Suite("Security documentation")
+struct SecurityDocumentationTests {
+    @Test func theAllowListTableMatchesTheCode() throws {
+        let source = URL(fileURLWithPath: #filePath)
+        let page = source.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/security.md")
+        let text = try String(contentsOf: page, encoding: .utf8)
+        let section = try #require(text.range(of: "## The seccomp allow-list")).upperBound
+        let end = text.range(of: "\n## ", range: section..<text.endIndex)?.lowerBound ?? text.endIndex
+        let documented = text[section..<end].split(separator: "\n").compactMap { line -> String? in
+            guard line.hasPrefix("| `") else { return nil }
+            return String(line.dropFirst(3).prefix { $0 != "`" })
+        }
+        #expect(documented == SeccompAllowList.names(SeccompAllowList.hypervisor))
+    }
+}
