@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 import VirtBase
+
 @testable import Security
 
 /// The seccomp filter, privilege drop and the fork-to-exec helper, checked on real processes.
@@ -46,7 +47,9 @@ struct ConfinementTests {
         }
     }
 
-    @Test(.enabled(if: rootRequired("uid/gid drop"))) func theChildDropsToAPlusUIDUserWithExecLabelAndDeathSignal() throws {
+    @Test(.enabled(if: rootRequired("uid/gid drop"))) func theChildDropsToAPlusUIDUserWithExecLabelAndDeathSignal()
+        throws
+    {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let labelFile = try directory.file("attr-exec")
@@ -64,7 +67,9 @@ struct ConfinementTests {
         #expect(result.output.contains("Uid:\t65534\t65534\t65534\t65534"), "\(result.output)")
         #expect(result.output.contains("Gid:\t65533\t65533\t65533\t65533"))
         let groups = result.output.split(separator: "\n").first { $0.hasPrefix("Groups:") }
-        #expect(groups?.dropFirst("Groups:".count).allSatisfy { $0 == " " || $0 == "\t" } == true, "no supplementary groups")
+        #expect(
+            groups?.dropFirst("Groups:".count).allSatisfy { $0 == " " || $0 == "\t" } == true, "no supplementary groups"
+        )
         #expect(result.output.contains("CapEff:\t0000000000000000"))
         #expect(result.output.contains("CapBnd:\t0000000000000000"))
         #expect(result.output.contains("PDeathSig: \(SIGKILL)"))

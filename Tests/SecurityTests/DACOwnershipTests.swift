@@ -1,6 +1,7 @@
 import Glibc
 import Testing
 import VirtBase
+
 @testable import Security
 
 /// DAC ownership of real files: chown to the hypervisor's user, original owner remembered and restored.
@@ -61,7 +62,8 @@ struct DACOwnershipTests {
         let error = #expect(throws: VirtError.self) {
             try second.dac.labelFiles(for: request, label: try #require(b.label(for: "dac")))
         }
-        #expect(error?.message.contains("Setting different DAC user or group on '\(disk)' which is already in use") == true)
+        #expect(
+            error?.message.contains("Setting different DAC user or group on '\(disk)' which is already in use") == true)
         _ = first.dac.restoreFiles(for: request, label: try #require(a.label(for: "dac")))
         #expect(owner(disk) == "+1000:+1000")
     }
@@ -73,8 +75,12 @@ struct DACOwnershipTests {
         let own = try directory.file("vdb.img", owner: (1000, 1000))
         let manager = try makeManager(user: "+107")
         let request = SecurityLabelRequest(
-            domainName: "s", labels: [SecurityLabelSpec(model: "dac", type: .static, relabel: true, label: "+300:+301")],
-            disks: [DiskLabelSpec(path: disk), DiskLabelSpec(path: own, labels: [DeviceLabelSpec(model: "dac", label: "+400:+401")])])
+            domainName: "s",
+            labels: [SecurityLabelSpec(model: "dac", type: .static, relabel: true, label: "+300:+301")],
+            disks: [
+                DiskLabelSpec(path: disk),
+                DiskLabelSpec(path: own, labels: [DeviceLabelSpec(model: "dac", label: "+400:+401")]),
+            ])
         let labels = try manager.generate(for: request, excluding: [])
         #expect(labels.label(for: "dac")?.label == "+300:+301")
         try manager.labelFiles(for: request, labels: labels)
@@ -87,5 +93,46 @@ struct DACOwnershipTests {
         let offLabels = try off.generate(for: plain, excluding: [])
         try off.dac.labelFiles(for: plain, label: try #require(offLabels.label(for: "dac")))
         #expect(owner(disk) == "+1000:+1000")
+    }
+}
+
+/// What an unprivileged (session) manager does to files: no remembered attributes, no chown.
+@Suite("Unprivileged security manager", .enabled(if: rootRequired("unprivileged manager on root-owned files")))
+struct UnprivilegedManagerTests {
+    @Test func sessionManagersNeitherRememberNorChown() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let disk = try directory.file("vda.img", label: "system_u:object_r:virt_image_t:s0", owner: (1000, 1000))
+        var settings = SecuritySettings(defaultUser: "+107")
+        settings.driver = "selinux"
+        let manager = try SecurityManager(settings: settings, selinux: FakeSELinux(isEnabled: false), privileged: false)
+        let request = SecurityLabelRequest(domainName: "session", disks: [DiskLabelSpec(path: disk)])
+        let labels = try manager.generate(for: request, excluding: [])
+        try manager.labelFiles(for: request, labels: labels)
+        #expect(owner(disk) == "+1000:+1000")
+        #expect(rememberedAttributes(disk).isEmpty)
+        #expect(try selinuxAttribute(disk) == labels.primary?.imageLabel)
+    }
+
+    @Test func aModellessDeviceLabelIsThePrimaryModelsOnly() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let disk = try directory.file("vda.img", owner: (1000, 1000))
+        let manager = try makeManager(user: "+107")
+        let own = "system_u:object_r:my_image_t:s0"
+        let request = SecurityLabelRequest(
+            domainName: "m", disks: [DiskLabelSpec(path: disk, labels: [DeviceLabelSpec(label: own)])])
+        let labels = try manager.generate(for: request, excluding: [])
+        try manager.labelFiles(for: request, labels: labels)
+        #expect(try selinuxAttribute(disk) == own)
+        #expect(owner(disk) == "+107:+107", "DAC uses the domain's owner, not the SELinux context")
+        #expect(manager.restoreFiles(for: request, labels: labels).isEmpty)
+        #expect(owner(disk) == "+1000:+1000")
+        // relabel='no' without a model applies to every model.
+        let skipped = SecurityLabelRequest(
+            domainName: "m", disks: [DiskLabelSpec(path: disk, labels: [DeviceLabelSpec(relabel: false)])])
+        try manager.labelFiles(for: skipped, labels: labels)
+        #expect(owner(disk) == "+1000:+1000")
+        #expect(try selinuxAttribute(disk) == nil)
     }
 }

@@ -1,5 +1,6 @@
 import Testing
 import VirtBase
+
 @testable import Security
 
 /// MCS category pairs, ranges and the allocator.

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 import VirtBase
+
 @testable import Security
 
 /// Process-label paths through the fake libselinux seam (this host has SELinux disabled).
@@ -49,7 +50,8 @@ struct ProcessLabelTests {
         #expect(labels.primary?.label == "unconfined_u:unconfined_r:svirt_custom_t:s0:\(pair)")
         #expect(labels.primary?.imageLabel == "unconfined_u:object_r:svirt_custom_image_t:s0:\(pair)")
         let plan = try manager.primary.fileLabelPlan(
-            for: SecurityLabelRequest(domainName: "x", disks: [DiskLabelSpec(path: "/r", readonly: true)], kernel: "/k"),
+            for: SecurityLabelRequest(
+                domainName: "x", disks: [DiskLabelSpec(path: "/r", readonly: true)], kernel: "/k"),
             label: try #require(labels.primary))
         #expect(plan.map(\.label) == Array(repeating: "unconfined_u:object_r:custom_content_t:s0", count: 2))
 
@@ -80,22 +82,26 @@ struct ProcessLabelTests {
     @Test func libvirtsLabelRulesAndConfinementSettings() throws {
         let manager = try SecurityManager(settings: SecuritySettings(), selinux: FakeSELinux(isEnabled: true))
         let missing = #expect(throws: VirtError.self) {
-            try manager.generate(for: SecurityLabelRequest(domainName: "m", labels: [SecurityLabelSpec(type: .static)]),
+            try manager.generate(
+                for: SecurityLabelRequest(domainName: "m", labels: [SecurityLabelSpec(type: .static)]),
                 excluding: [])
         }
         #expect(missing?.description == "XML error: security label is missing")
         let none = #expect(throws: VirtError.self) {
             try manager.generate(
-                for: SecurityLabelRequest(domainName: "m", labels: [SecurityLabelSpec(type: SecurityLabelType.none, relabel: true)]),
+                for: SecurityLabelRequest(
+                    domainName: "m", labels: [SecurityLabelSpec(type: SecurityLabelType.none, relabel: true)]),
                 excluding: [])
         }
-        #expect(none?.description
-            == "unsupported configuration: resource relabeling is not compatible with 'none' label type")
+        #expect(
+            none?.description
+                == "unsupported configuration: resource relabeling is not compatible with 'none' label type")
         var required = SecuritySettings()
         required.requireConfined = true
         let strict = try SecurityManager(settings: required, selinux: FakeSELinux(isEnabled: true))
         #expect(throws: VirtError.self) {
-            try strict.generate(for: SecurityLabelRequest(domainName: "u", labels: [SecurityLabelSpec(type: SecurityLabelType.none)]),
+            try strict.generate(
+                for: SecurityLabelRequest(domainName: "u", labels: [SecurityLabelSpec(type: SecurityLabelType.none)]),
                 excluding: [])
         }
         var unconfined = SecuritySettings()

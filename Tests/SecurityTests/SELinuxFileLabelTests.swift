@@ -1,6 +1,7 @@
 import Glibc
 import Testing
 import VirtBase
+
 @testable import Security
 
 /// SELinux image labels on real files (security.selinux and trusted.swift-virt.* attributes; root needed).
@@ -116,7 +117,8 @@ struct SELinuxFileLabelTests {
         let manager = try makeManager()
         let own = "system_u:object_r:my_image_t:s0"
         let request = SecurityLabelRequest(
-            domainName: "p", disks: [DiskLabelSpec(path: disk, labels: [DeviceLabelSpec(model: "selinux", label: own)])])
+            domainName: "p", disks: [DiskLabelSpec(path: disk, labels: [DeviceLabelSpec(model: "selinux", label: own)])]
+        )
         let labels = try manager.generate(for: request, excluding: [])
         try manager.labelFiles(for: request, labels: labels)
         #expect(try selinuxAttribute(disk) == own)
@@ -139,7 +141,8 @@ struct SELinuxFileLabelTests {
         let firstLabels = try manager.generate(for: first, excluding: [])
         try manager.labelFiles(for: first, labels: firstLabels)
         // A second domain wants vdb and (wrongly) vda: vdb must not stay labelled after the refusal.
-        let second = SecurityLabelRequest(domainName: "two", disks: [DiskLabelSpec(path: other), DiskLabelSpec(path: disk)])
+        let second = SecurityLabelRequest(
+            domainName: "two", disks: [DiskLabelSpec(path: other), DiskLabelSpec(path: disk)])
         let secondLabels = try manager.generate(for: second, excluding: [try #require(firstLabels.categories)])
         let error = #expect(throws: VirtError.self) { try manager.labelFiles(for: second, labels: secondLabels) }
         #expect(error?.code == .operationInvalid)

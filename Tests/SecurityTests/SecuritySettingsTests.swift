@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 import VirtBase
+
 @testable import Security
 
 /// The security keys of kvm.conf.
@@ -79,10 +80,13 @@ struct SecuritySettingsTests {
     @Test func loadReadsTheConfigDirectoryAndMergesOtherKeys() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        #expect(try SecuritySettings.load(configDirectory: directory.path, over: SecuritySettings()) == SecuritySettings())
+        #expect(
+            try SecuritySettings.load(configDirectory: directory.path, over: SecuritySettings()) == SecuritySettings())
         try Data("user = \"+65534\"\nhugetlbfs_mount = \"/dev/hugepages\"\n".utf8)
             .write(to: URL(fileURLWithPath: directory.path + "/kvm.conf"))
-        #expect(throws: VirtError.self) { try SecuritySettings.load(configDirectory: directory.path, over: SecuritySettings()) }
+        #expect(throws: VirtError.self) {
+            try SecuritySettings.load(configDirectory: directory.path, over: SecuritySettings())
+        }
         let loaded = try SecuritySettings.load(
             configDirectory: directory.path, over: SecuritySettings(), otherKeys: ["hugetlbfs_mount": .string])
         #expect(loaded.user == "+65534")

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import Testing
 import VirtBase
+
 @testable import Security
 
 /// Whether the tests run as root (real relabelling, trusted.* attributes, uid changes need it).
@@ -55,7 +56,9 @@ func rememberedAttributes(_ path: String) -> [String] {
     var buffer = [CChar](repeating: 0, count: 4096)
     let count = listxattr(path, &buffer, buffer.count)
     guard count > 0 else { return [] }
-    let names = buffer[0..<count].split(separator: 0).map { String(decoding: $0.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+    let names = buffer[0..<count].split(separator: 0).map {
+        String(decoding: $0.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
     return names.filter { $0.hasPrefix("trusted.swift-virt.") }.sorted()
 }
 
@@ -71,7 +74,9 @@ struct FakeSELinux: SELinuxAPI {
 
     var enforcement: LabelEnforcement { isEnabled ? (enforcing ? .enforcing : .permissive) : .notEnforced }
     func fileLabel(_ path: String) throws(VirtError) -> String? { try SystemSELinux().fileLabel(path) }
-    func setFileLabel(_ path: String, _ label: String) throws(VirtError) { try SystemSELinux().setFileLabel(path, label) }
+    func setFileLabel(_ path: String, _ label: String) throws(VirtError) {
+        try SystemSELinux().setFileLabel(path, label)
+    }
     func removeFileLabel(_ path: String) throws(VirtError) { try SystemSELinux().removeFileLabel(path) }
     func virtualDomainContext() -> String? { domainContext }
     func virtualImageContexts() -> (image: String, content: String)? { imageContexts }
@@ -108,7 +113,8 @@ struct ProbeResult {
 }
 
 /// Spawns the probe through `HypervisorLauncher` with `credentials`, collects stdout and waits for it.
-func runProbe(_ arguments: [String], credentials: HypervisorCredentials = HypervisorCredentials()) throws -> ProbeResult {
+func runProbe(_ arguments: [String], credentials: HypervisorCredentials = HypervisorCredentials()) throws -> ProbeResult
+{
     let path = try probePath()
     try #require(access(path, X_OK) == 0, "virt-seccomp-probe is missing beside the test bundle at \(path)")
     var fds: [Int32] = [0, 0]

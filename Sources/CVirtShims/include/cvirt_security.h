@@ -7,7 +7,7 @@
 #define CVIRT_SECURITY_H
 
 #include <sys/types.h>
-#include <sys/xattr.h> /* getxattr/setxattr/removexattr for the remembered labels, re-exported to Swift */
+#include <sys/xattr.h> /* getxattr/setxattr/removexattr for remembered labels, re-exported to Swift */
 
 /// What the child becomes before exec. Every field is prepared by the parent; nothing here allocates.
 struct cvirt_exec_credentials {
@@ -52,8 +52,9 @@ enum cvirt_exec_stage {
 /// `cvirt_exec_stage` with `*error_out` set to the errno.
 int cvirt_security_apply_credentials(const struct cvirt_exec_credentials *creds, int *error_out);
 
-/// fork(), then in the child: reset signal dispositions and the signal mask to the defaults, dup2 `stdio_fds[i]` onto fd i (where not -1), clear FD_CLOEXEC on the
-/// `keep_count` descriptors of `keep_fds`, apply `creds`, and execve(path, argv, envp).
+/// fork(), then in the child: reset signal dispositions and the signal mask to the defaults, dup2
+/// `stdio_fds[i]` onto fd i (where not -1), clear FD_CLOEXEC on the `keep_count` descriptors of `keep_fds`,
+/// apply `creds`, and execve(path, argv, envp).
 /// The parent learns the child's fate through a close-on-exec pipe: returns the child's pid once exec
 /// succeeded, or -1 with `*stage_out`/`*error_out` naming the failed step (the child is reaped then).
 pid_t cvirt_security_spawn(const char *path, char *const argv[], char *const envp[],

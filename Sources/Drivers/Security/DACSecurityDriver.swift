@@ -49,7 +49,7 @@ public struct DACSecurityDriver: SecurityDriver {
         let owner = try DACIdentity.resolve(label: imageLabel, source: "domain '\(request.domainName)' DAC label")
         var actions: [FileLabelAction] = []
         for disk in request.disks {
-            let device = disk.label(for: model)
+            let device = disk.label(for: model, isPrimary: false)
             if device?.relabel == false { continue }
             let diskOwner = try device?.label.map { (text) throws(VirtError) in
                 try DACIdentity.resolve(label: text, source: "disk '\(disk.path)' DAC label")
@@ -74,7 +74,8 @@ public struct DACSecurityDriver: SecurityDriver {
         }
     }
 
-    public func contribute(_ label: DomainSecurityLabel, to credentials: inout HypervisorCredentials) throws(VirtError) {
+    public func contribute(_ label: DomainSecurityLabel, to credentials: inout HypervisorCredentials) throws(VirtError)
+    {
         guard let text = label.label else { return }
         let owner = try DACIdentity.resolve(label: text, source: "DAC label")
         let caller = DACIdentity.caller

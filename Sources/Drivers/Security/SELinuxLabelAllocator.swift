@@ -52,7 +52,8 @@ public struct SELinuxLabelAllocator: Sendable, Equatable {
                 seen += 1
             }
         }
-        throw VirtError.internal("MCS allocator found no free pair although \(taken) of \(range.pairCount) are taken",
+        throw VirtError.internal(
+            "MCS allocator found no free pair although \(taken) of \(range.pairCount) are taken",
             .security)
     }
 }

@@ -56,7 +56,8 @@ public struct SELinuxSecurityDriver: SecurityDriver {
                 imageLabel: image.description, categories: nil, enforcement: api.enforcement)
         case .dynamic:
             let pair = try allocator.allocate(excluding: reserved)
-            let base = try SELinuxContext(parsing: spec?.baseLabel ?? api.virtualDomainContext() ?? SELinuxDefaultContexts.domain)
+            let base = try SELinuxContext(
+                parsing: spec?.baseLabel ?? api.virtualDomainContext() ?? SELinuxDefaultContexts.domain)
             var process = base.with(range: pair.level)
             var image = try imageContext().with(range: pair.level)
             // As libvirt: the process takes our own user and role, images our user, when SELinux can tell them.
@@ -99,7 +100,7 @@ public struct SELinuxSecurityDriver: SecurityDriver {
         content.user = image.user
         var actions: [FileLabelAction] = []
         for disk in request.disks {
-            let device = disk.label(for: model)
+            let device = disk.label(for: model, isPrimary: isPrimary)
             if device?.relabel == false { continue }
             if let own = device?.label {
                 actions.append(FileLabelAction(path: disk.path, label: try SELinuxContext(parsing: own).description))

@@ -59,7 +59,8 @@ public struct SeccompFilter: Sendable, Equatable {
         }
         guard numbers.count <= Self.maximumRules else {
             throw VirtError(
-                .internalError, .security, "seccomp allow-list has \(numbers.count) calls; at most \(Self.maximumRules)")
+                .internalError, .security, "seccomp allow-list has \(numbers.count) calls; at most \(Self.maximumRules)"
+            )
         }
         allowed = numbers.sorted()
         architecture = cvirt_seccomp_audit_arch()

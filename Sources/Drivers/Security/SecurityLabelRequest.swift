@@ -81,9 +81,11 @@ public struct DiskLabelSpec: Sendable, Equatable, Codable {
         self.labels = labels
     }
 
-    /// The per-device label for `model` (one without a model applies to every model).
-    public func label(for model: String) -> DeviceLabelSpec? {
-        labels.first { $0.model == model } ?? labels.first { $0.model == nil }
+    /// The per-device label for `model`. One without a model applies to every model when it only says
+    /// `relabel='no'`, and to the primary model alone when it carries a `<label>` (an SELinux context is no
+    /// DAC owner).
+    public func label(for model: String, isPrimary: Bool) -> DeviceLabelSpec? {
+        labels.first { $0.model == model } ?? labels.first { $0.model == nil && (isPrimary || $0.label == nil) }
     }
 }
 

@@ -15,11 +15,21 @@ public struct SecurityManager: Sendable {
     public var drivers: [any SecurityDriver] { [primary, dac] }
 
     /// Builds the stack from `settings`; `selinux` is the libselinux seam (a fake in tests).
-    public init(settings: SecuritySettings, selinux: any SELinuxAPI = SystemSELinux(), bootTime: String? = nil)
-        throws(VirtError)
-    {
+    ///
+    /// An unprivileged caller (session URIs) can neither write `trusted.*` attributes nor chown other users'
+    /// files, and its hypervisor runs as itself: remembering and DAC relabelling are then off, as in libvirt's
+    /// session mode.
+    public init(
+        settings: SecuritySettings, selinux: any SELinuxAPI = SystemSELinux(), bootTime: String? = nil,
+        privileged: Bool = geteuid() == 0
+    ) throws(VirtError) {
         let boot = bootTime ?? SmallFile.bootTime()
         var warnings: [String] = []
+        var settings = settings
+        if !privileged {
+            settings.rememberOwner = false
+            settings.dynamicOwnership = false
+        }
         switch settings.driver ?? (selinux.isEnabled ? "selinux" : "none") {
         case "selinux":
             if !selinux.isEnabled {
@@ -104,11 +114,14 @@ public struct SecurityManager: Sendable {
         var models: [HostSecurityModel] = []
         if let selinux = primary as? SELinuxSecurityDriver {
             let domain = selinux.api.virtualDomainContext() ?? SELinuxDefaultContexts.domain
-            models.append(HostSecurityModel(model: "selinux", doi: SELinuxSecurityDriver.doi, baseLabels: [("kvm", domain)]))
+            models.append(
+                HostSecurityModel(model: "selinux", doi: SELinuxSecurityDriver.doi, baseLabels: [("kvm", domain)]))
         } else {
             models.append(HostSecurityModel(model: "none", doi: "0", baseLabels: []))
         }
-        models.append(HostSecurityModel(model: "dac", doi: DACSecurityDriver.doi, baseLabels: [("kvm", dac.identity.description)]))
+        models.append(
+            HostSecurityModel(model: "dac", doi: DACSecurityDriver.doi, baseLabels: [("kvm", dac.identity.description)])
+        )
         return models
     }
 }

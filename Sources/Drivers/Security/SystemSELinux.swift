@@ -85,7 +85,8 @@ public struct SystemSELinux: SELinuxAPI {
 extension Substring {
     /// The text without leading and trailing blanks.
     func trimmingBlanks() -> String {
-        String(drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }
-            .reversed())
+        String(
+            drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }
+                .reversed())
     }
 }
