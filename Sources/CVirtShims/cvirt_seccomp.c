@@ -35,3 +35,8 @@ uint32_t cvirt_seccomp_audit_arch(void) {
 #error "seccomp filter: unsupported architecture"
 #endif
 }
+
+long cvirt_seccomp_raw_syscall(long number) {
+    long result = syscall(number);
+    return result < 0 ? -errno : result;
+}

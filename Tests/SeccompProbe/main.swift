@@ -2,8 +2,9 @@
 // and reports what the kernel says, so the tests check the real filter, not a model of it.
 //
 //   virt-seccomp-probe confine [forbidden]   drop capabilities, no_new_privs, seccomp; print /proc/self/status
-//                                            lines; make allowed calls; then call `forbidden` (default getuid),
-//                                            which must kill the process with SIGSYS
+//                                            lines; make allowed calls (memory, time, a thread waking a poll);
+//                                            then call `forbidden` (getuid, open, socket, x32), which must kill
+//                                            the process with SIGSYS
 //   virt-seccomp-probe identity              print uid/gid/groups/capabilities and the parent-death signal
 import CVirtShims
 import Glibc
@@ -18,6 +19,14 @@ func statusLines(_ fd: Int32) -> [String] {
     let wanted = ["Uid:", "Gid:", "Groups:", "CapEff:", "CapPrm:", "CapBnd:", "CapAmb:", "NoNewPrivs:", "Seccomp:"]
     return String(decoding: buffer[0..<count], as: UTF8.self).split(separator: "\n").map(String.init)
         .filter { line in wanted.contains { line.hasPrefix($0) } }
+}
+
+/// The thread body: writes one byte to the pipe whose write end is `argument`. A plain function, not a closure
+/// of the (main-actor) top-level code, so the runtime has no isolation to check on the new thread.
+func wakeMainThread(_ argument: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
+    var one: UInt8 = 1
+    _ = write(Int32(Int(bitPattern: argument)), &one, 1)
+    return nil
 }
 
 func report(_ line: String) {
@@ -48,12 +57,27 @@ case "confine":
     let clock = clock_gettime(CLOCK_MONOTONIC, &now)
     let allowedOK = page != MAP_FAILED && munmap(page, 4096) == 0 && clock == 0 && getpid() > 0
     report("allowed calls: \(allowedOK ? "ok" : "failed")")
+    // A vCPU-like thread waking the main thread through a pipe the main thread polls.
+    var wake: [Int32] = [-1, -1]
+    let piped = pipe(&wake)
+    var thread = pthread_t()
+    let started =
+        piped == 0
+        ? pthread_create(
+            &thread, nil,
+            wakeMainThread, UnsafeMutableRawPointer(bitPattern: Int(wake[1]))) : -1
+    var ready = pollfd(fd: wake[0], events: Int16(POLLIN), revents: 0)
+    let woken = started == 0 ? poll(&ready, 1, 5000) : -1
+    let joined = started == 0 ? pthread_join(thread, nil) : -1
+    report("thread and poll: \(woken == 1 && joined == 0 ? "ok" : "failed (\(started), \(woken), \(joined))")")
     let forbidden = arguments.count > 2 ? arguments[2] : "getuid"
     report("calling \(forbidden)")
     switch forbidden {
     case "getuid": report("uid \(getuid())")
     case "open": report("fd \(open("/etc/hostname", O_RDONLY))")
     case "socket": report("fd \(socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0))")
+    // getpid (39) through the x32 ABI: the same audit arch as x86_64, refused by its number's bit 30.
+    case "x32": report("result \(cvirt_seccomp_raw_syscall(0x4000_0000 | 39))")
     default: report("unknown forbidden call \(forbidden)")
     }
     report("survived")
@@ -63,6 +87,6 @@ case "identity":
     report("PDeathSig: \(cvirt_security_parent_death_signal())")
     exit(0)
 default:
-    report("usage: virt-seccomp-probe confine [getuid|open|socket] | identity")
+    report("usage: virt-seccomp-probe confine [getuid|open|socket|x32] | identity")
     exit(2)
 }

@@ -34,13 +34,14 @@ struct ConfinementTests {
     }
 
     @Test func aConfinedProbeRunsAllowedCallsAndDiesOfSIGSYSOnAForbiddenOne() throws {
-        for forbidden in ["getuid", "open", "socket"] {
+        for forbidden in ["getuid", "open", "socket", "x32"] {
             let result = try runProbe(["confine", forbidden])
             #expect(result.output.contains("NoNewPrivs:\t1"), "\(result.output)")
             #expect(result.output.contains("Seccomp:\t2"))
             #expect(result.output.contains("CapEff:\t0000000000000000"))
             #expect(result.output.contains("CapBnd:\t0000000000000000"))
             #expect(result.output.contains("allowed calls: ok"))
+            #expect(result.output.contains("thread and poll: ok"))
             #expect(result.output.contains("calling \(forbidden)"))
             #expect(!result.output.contains("survived"))
             #expect(result.signal == SIGSYS, "\(forbidden): \(result)")

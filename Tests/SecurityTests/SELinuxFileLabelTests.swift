@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import Testing
 import VirtBase
@@ -190,4 +191,77 @@ struct SELinuxFileLabelTests {
         _ = manager.restoreFiles(for: request, labels: labels)
         #expect(try selinuxAttribute(disk) == "system_u:object_r:default_t:s0")
     }
+}
+
+/// Many domains labelling one shared disk at once: the flock around each remember step keeps the count exact.
+@Suite("Concurrent users of one disk", .enabled(if: rootRequired("concurrent remembered labels")))
+struct ConcurrentRememberTests {
+    @Test func concurrentAcquiresAndReleasesKeepAnExactCount() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let disk = try directory.file("shared.img", label: "system_u:object_r:virt_image_t:s0", owner: (1000, 1000))
+        let manager = try makeManager(user: "+107")
+        let users = 16
+        let requests = (0..<users).map {
+            SecurityLabelRequest(domainName: "d\($0)", disks: [DiskLabelSpec(path: disk, shareable: true)])
+        }
+        let labels = try requests.map { try manager.generate(for: $0, excluding: []) }
+        let failures = Counter()
+        DispatchQueue.concurrentPerform(iterations: users) { index in
+            do { try manager.labelFiles(for: requests[index], labels: labels[index]) } catch { failures.add() }
+        }
+        #expect(failures.value == 0)
+        let driver = try #require(manager.primary as? SELinuxSecurityDriver)
+        #expect(try driver.referenceCount(disk) == users)
+        #expect(try manager.dac.referenceCount(disk) == users)
+        #expect(owner(disk) == "+107:+107")
+        DispatchQueue.concurrentPerform(iterations: users - 1) { index in
+            if !manager.restoreFiles(for: requests[index], labels: labels[index]).isEmpty { failures.add() }
+        }
+        #expect(failures.value == 0)
+        #expect(try driver.referenceCount(disk) == 1)
+        #expect(try selinuxAttribute(disk) == "system_u:object_r:svirt_image_t:s0")
+        #expect(manager.restoreFiles(for: requests[users - 1], labels: labels[users - 1]).isEmpty)
+        #expect(try selinuxAttribute(disk) == "system_u:object_r:virt_image_t:s0")
+        #expect(owner(disk) == "+1000:+1000")
+        #expect(rememberedAttributes(disk).isEmpty)
+    }
+
+    /// Workers starting and stopping over one shared disk while an anchor domain keeps it in use: any lost
+    /// update of the count shows up as a final count other than 1, or as a premature restore.
+    @Test func startStopChurnAroundAnAnchorLosesNoUpdate() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let original = "system_u:object_r:virt_image_t:s0"
+        let disk = try directory.file("shared.img", label: original)
+        let manager = try makeManager()
+        let driver = try #require(manager.primary as? SELinuxSecurityDriver)
+        let request = SecurityLabelRequest(domainName: "anchor", disks: [DiskLabelSpec(path: disk, shareable: true)])
+        let label = try #require(try manager.generate(for: request, excluding: []).primary)
+        try driver.labelFiles(for: request, label: label)
+        let failures = Counter()
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            for _ in 0..<150 {
+                do {
+                    try driver.labelFiles(for: request, label: label)
+                    if !driver.restoreFiles(for: request, label: label).isEmpty { failures.add() }
+                } catch {
+                    failures.add()
+                }
+            }
+        }
+        #expect(failures.value == 0)
+        #expect(try driver.referenceCount(disk) == 1)
+        #expect(try selinuxAttribute(disk) == "system_u:object_r:svirt_image_t:s0")
+        #expect(driver.restoreFiles(for: request, label: label).isEmpty)
+        #expect(try selinuxAttribute(disk) == original)
+    }
+}
+
+/// A thread-safe counter for the concurrent test.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
 }
