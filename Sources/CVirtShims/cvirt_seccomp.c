@@ -36,7 +36,7 @@ uint32_t cvirt_seccomp_audit_arch(void) {
 #endif
 }
 
-long cvirt_seccomp_raw_syscall(long number) {
-    long result = syscall(number);
+long cvirt_seccomp_raw_syscall(long number, long a0, long a1, long a2) {
+    long result = syscall(number, a0, a1, a2);
     return result < 0 ? -errno : result;
 }

@@ -3,7 +3,7 @@
 //
 //   virt-seccomp-probe confine [forbidden]   drop capabilities, no_new_privs, seccomp; print /proc/self/status
 //                                            lines; make allowed calls (memory, time, a thread waking a poll);
-//                                            then call `forbidden` (getuid, open, socket, x32), which must kill
+//                                            then call `forbidden` (getuid, open, socket, ioctl, x32), which must kill
 //                                            the process with SIGSYS
 //   virt-seccomp-probe identity              print uid/gid/groups/capabilities and the parent-death signal
 import CVirtShims
@@ -28,6 +28,9 @@ func wakeMainThread(_ argument: UnsafeMutableRawPointer?) -> UnsafeMutableRawPoi
     _ = write(Int32(Int(bitPattern: argument)), &one, 1)
     return nil
 }
+
+/// __NR_ioctl on x86_64 (<asm/unistd_64.h>); Swift cannot call the variadic ioctl(2) wrapper.
+let ioctlNumber = 16
 
 func report(_ line: String) {
     print(line)
@@ -69,6 +72,16 @@ case "confine":
     var ready = pollfd(fd: wake[0], events: Int16(POLLIN), revents: 0)
     let woken = started == 0 ? poll(&ready, 1, 5000) : -1
     let joined = started == 0 ? pthread_join(thread, nil) : -1
+    // Allowed ioctl types: KVM_GET_API_VERSION and TCGETS on a pipe answer ENOTTY; they are not killed. The
+    // kernel truncates the request to 32 bits, and so does the filter.
+    var terminal = [UInt8](repeating: 0, count: 64)
+    let kvm = cvirt_seccomp_raw_syscall(ioctlNumber, Int(wake[0]), 0xAE00, 0)
+    let tcgets = terminal.withUnsafeMutableBytes {
+        cvirt_seccomp_raw_syscall(ioctlNumber, Int(wake[0]), 0x5401, Int(bitPattern: $0.baseAddress))
+    }
+    let wide = cvirt_seccomp_raw_syscall(ioctlNumber, Int(wake[0]), Int(bitPattern: 0xFFFF_FFFF_0000_AE00), 0)
+    let ioctlsOK = [kvm, tcgets, wide].allSatisfy { $0 == -Int(ENOTTY) }
+    report("allowed ioctls: \(ioctlsOK ? "ok" : "failed (\(kvm), \(tcgets), \(wide))")")
     report("thread and poll: \(woken == 1 && joined == 0 ? "ok" : "failed (\(started), \(woken), \(joined))")")
     let forbidden = arguments.count > 2 ? arguments[2] : "getuid"
     report("calling \(forbidden)")
@@ -77,7 +90,9 @@ case "confine":
     case "open": report("fd \(open("/etc/hostname", O_RDONLY))")
     case "socket": report("fd \(socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0))")
     // getpid (39) through the x32 ABI: the same audit arch as x86_64, refused by its number's bit 30.
-    case "x32": report("result \(cvirt_seccomp_raw_syscall(0x4000_0000 | 39))")
+    // FS_IOC_GETFLAGS: an ioctl of a type ('f') the hypervisor has no business with.
+    case "ioctl": report("result \(cvirt_seccomp_raw_syscall(ioctlNumber, Int(status), 0x8008_6601, 0))")
+    case "x32": report("result \(cvirt_seccomp_raw_syscall(0x4000_0000 | 39, 0, 0, 0))")
     default: report("unknown forbidden call \(forbidden)")
     }
     report("survived")
@@ -87,6 +102,6 @@ case "identity":
     report("PDeathSig: \(cvirt_security_parent_death_signal())")
     exit(0)
 default:
-    report("usage: virt-seccomp-probe confine [getuid|open|socket|x32] | identity")
+    report("usage: virt-seccomp-probe confine [getuid|open|socket|ioctl|x32] | identity")
     exit(2)
 }

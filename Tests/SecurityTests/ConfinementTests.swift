@@ -18,23 +18,37 @@ struct ConfinementTests {
         for refused in ["execve", "openat", "socket", "ptrace", "setuid", "mount", "kexec_load", "bpf"] {
             #expect(!names.contains(refused), "\(refused)")
         }
-        let filter = try SeccompFilter(rules: SeccompAllowList.hypervisor)
+        // Without an ioctl restriction: every comparison jumps exactly onto the final ALLOW.
+        let open = try SeccompFilter(rules: SeccompAllowList.hypervisor)
+        let plain = open.program
+        #expect(plain.count == open.allowed.count + 8)
+        #expect(plain[1].k == 0xC000_003E, "AUDIT_ARCH_X86_64")
+        #expect(plain[2].k == SeccompFilter.killProcess)
+        #expect(plain[plain.count - 2].k == SeccompFilter.killProcess)
+        #expect(plain[plain.count - 1].k == SeccompFilter.allow)
+        for index in 6..<(plain.count - 2) {
+            #expect(index + 1 + Int(plain[index].jt) == plain.count - 1)
+        }
+        #expect(open.allowed.contains(16), "ioctl is 16 on x86_64")
+        // The hypervisor's filter: ioctl leaves the plain list for the type check.
+        let filter = try SeccompFilter.hypervisor()
         let program = filter.program
-        #expect(program.count == filter.allowed.count + 8)
-        #expect(program[1].k == 0xC000_003E, "AUDIT_ARCH_X86_64")
-        #expect(program[2].k == SeccompFilter.killProcess)
-        #expect(program[program.count - 2].k == SeccompFilter.killProcess)
-        #expect(program[program.count - 1].k == SeccompFilter.allow)
-        // Every comparison jumps exactly onto the final ALLOW.
-        for index in 6..<(program.count - 2) {
+        #expect(!filter.allowed.contains(16))
+        #expect(filter.ioctlTypes == [0x54, 0xAE])
+        #expect(program.count == filter.allowed.count + 8 + 3 + 2)
+        let ioctlCheck = 6 + filter.allowed.count
+        #expect(program[ioctlCheck].k == 16)
+        #expect(ioctlCheck + 1 + Int(program[ioctlCheck].jf) == program.count - 2, "other calls: KILL")
+        #expect(program[ioctlCheck + 1].k == 24, "args[1], low word")
+        #expect(program[ioctlCheck + 2].k == 0xff00)
+        for index in (ioctlCheck + 3)..<(program.count - 2) {
             #expect(index + 1 + Int(program[index].jt) == program.count - 1)
         }
-        #expect(filter.allowed.contains(16), "ioctl is 16 on x86_64")
         #expect(throws: VirtError.self) { try SeccompFilter(allowing: ["read", "no_such_call"]) }
     }
 
     @Test func aConfinedProbeRunsAllowedCallsAndDiesOfSIGSYSOnAForbiddenOne() throws {
-        for forbidden in ["getuid", "open", "socket", "x32"] {
+        for forbidden in ["getuid", "open", "socket", "ioctl", "x32"] {
             let result = try runProbe(["confine", forbidden])
             #expect(result.output.contains("NoNewPrivs:\t1"), "\(result.output)")
             #expect(result.output.contains("Seccomp:\t2"))
@@ -42,6 +56,7 @@ struct ConfinementTests {
             #expect(result.output.contains("CapBnd:\t0000000000000000"))
             #expect(result.output.contains("allowed calls: ok"))
             #expect(result.output.contains("thread and poll: ok"))
+            #expect(result.output.contains("allowed ioctls: ok"), "\(result.output)")
             #expect(result.output.contains("calling \(forbidden)"))
             #expect(!result.output.contains("survived"))
             #expect(result.signal == SIGSYS, "\(forbidden): \(result)")
@@ -119,10 +134,12 @@ struct SecurityDocumentationTests {
         let text = try String(contentsOf: page, encoding: .utf8)
         let section = try #require(text.range(of: "## The seccomp allow-list")).upperBound
         let end = text.range(of: "\n## ", range: section..<text.endIndex)?.lowerBound ?? text.endIndex
-        let documented = text[section..<end].split(separator: "\n").compactMap { line -> String? in
+        let cells = text[section..<end].split(separator: "\n").compactMap { line -> String? in
             guard line.hasPrefix("| `") else { return nil }
             return String(line.dropFirst(3).prefix { $0 != "`" })
         }
-        #expect(documented == SeccompAllowList.names(SeccompAllowList.hypervisor))
+        #expect(cells.filter { !$0.hasPrefix("0x") } == SeccompAllowList.names(SeccompAllowList.hypervisor))
+        let types = SeccompAllowList.hypervisorIoctlTypes.map { "0x" + String($0.type, radix: 16, uppercase: true) }
+        #expect(cells.filter { $0.hasPrefix("0x") } == types)
     }
 }

@@ -30,8 +30,8 @@ int cvirt_seccomp_install(const struct cvirt_bpf_instruction *program, unsigned 
 /// The AUDIT_ARCH_* value of the architecture this file was compiled for (AUDIT_ARCH_X86_64 on x86_64).
 uint32_t cvirt_seccomp_audit_arch(void);
 
-/// syscall(number) with no arguments: lets the probe make calls glibc has no wrapper for (an x32-ABI number).
-/// Returns the raw result, or -errno.
-long cvirt_seccomp_raw_syscall(long number);
+/// syscall(number, a0, a1, a2): lets the probe make calls Swift cannot reach (an x32-ABI number, the variadic
+/// ioctl). Returns the raw result, or -errno.
+long cvirt_seccomp_raw_syscall(long number, long a0, long a1, long a2);
 
 #endif

@@ -12,6 +12,20 @@ public struct SeccompRule: Sendable, Equatable {
     }
 }
 
+/// An ioctl request type (`_IOC_TYPE`, the "magic" byte) the hypervisor may use, with the reason.
+public struct SeccompIoctlType: Sendable, Equatable {
+    /// The type byte (0xAE for KVM).
+    public let type: UInt8
+    /// Why the hypervisor needs it.
+    public let reason: String
+
+    /// A type.
+    public init(_ type: UInt8, _ reason: String) {
+        self.type = type
+        self.reason = reason
+    }
+}
+
 /// The system calls a confined hypervisor may make. Anything else kills the process (SECCOMP_RET_KILL_PROCESS).
 ///
 /// The hypervisor opens nothing after confinement: `/dev/kvm`, disks, kernel, initrd, the pty and the monitor's
@@ -21,7 +35,7 @@ public enum SeccompAllowList {
     /// The hypervisor's allow-list.
     public static let hypervisor: [SeccompRule] = [
         // KVM and device I/O.
-        SeccompRule("ioctl", "KVM_RUN and every other KVM ioctl on the /dev/kvm, VM and vCPU descriptors"),
+        SeccompRule("ioctl", "KVM_RUN and the other KVM ioctls, pty modes; only the request types listed below"),
         SeccompRule("read", "serial input from the pty, monitor requests, eventfd counters"),
         SeccompRule("write", "serial output, monitor replies, log lines on stderr, eventfd signals"),
         SeccompRule("readv", "scattered reads of monitor frames and pty data"),
@@ -93,6 +107,13 @@ public enum SeccompAllowList {
         SeccompRule("getrandom", "Swift's hashing seed and SystemRandomNumberGenerator"),
         SeccompRule("exit", "a thread ends"),
         SeccompRule("exit_group", "the hypervisor ends"),
+    ]
+
+    /// The ioctl request types the hypervisor may use; any other ioctl kills it, even on a descriptor it owns.
+    public static let hypervisorIoctlTypes: [SeccompIoctlType] = [
+        SeccompIoctlType(0xAE, "KVMIO: every KVM ioctl (<linux/kvm.h>) on /dev/kvm, the VM and vCPU descriptors"),
+        SeccompIoctlType(
+            0x54, "'T': terminal ioctls on the serial pty (TCGETS/TCSETS for raw mode, TIOCGWINSZ, FIONBIO, FIONREAD)"),
     ]
 
     /// The distinct names of `rules`, in order.

@@ -3,29 +3,38 @@ import Glibc
 import VirtBase
 
 /// A seccomp allow-list as a classic BPF program: check the architecture, refuse the x32 ABI, allow the listed
-/// system call numbers, kill the process for anything else.
+/// system call numbers, allow `ioctl` only for the listed request types, kill the process for anything else.
 ///
-/// Program layout (`n` allowed calls):
+/// Program layout (`n` calls allowed outright, `t` ioctl types; without an ioctl restriction `ioctl` is one of
+/// the `n` and the ioctl block is absent):
 /// ```
-/// 0      ld  [arch]
-/// 1      jeq AUDIT_ARCH_X86_64, +1, +0
-/// 2      ret KILL_PROCESS
-/// 3      ld  [nr]
-/// 4      jge X32_SYSCALL_BIT, +0, +1
-/// 5      ret KILL_PROCESS
-/// 6+i    jeq nr_i, +(n-i), +0          for each allowed call i in 0..<n
-/// 6+n    ret KILL_PROCESS
-/// 7+n    ret ALLOW
+/// 0        ld  [arch]
+/// 1        jeq AUDIT_ARCH_X86_64, +1, +0
+/// 2        ret KILL_PROCESS
+/// 3        ld  [nr]
+/// 4        jge X32_SYSCALL_BIT, +0, +1
+/// 5        ret KILL_PROCESS
+/// 6+i      jeq nr_i, -> ALLOW             for each call i in 0..<n
+/// 6+n      jeq __NR_ioctl, +0, -> KILL
+/// 7+n      ld  [args[1] low 32 bits]      the request; the kernel itself truncates it to unsigned int
+/// 8+n      and 0xff00                     _IOC_TYPE
+/// 9+n+j    jeq type_j << 8, -> ALLOW       for each type j in 0..<t
+/// 9+n+t    ret KILL_PROCESS
+/// 10+n+t   ret ALLOW
 /// ```
 public struct SeccompFilter: Sendable, Equatable {
-    /// The allowed system call numbers, sorted.
+    /// The system call numbers allowed with any arguments, sorted.
     public let allowed: [UInt32]
+    /// The ioctl request types (`_IOC_TYPE`, bits 8-15) allowed; nil allows every ioctl when `ioctl` is listed.
+    public let ioctlTypes: [UInt8]?
     /// The AUDIT_ARCH_* value the program accepts.
     public let architecture: UInt32
 
     // Classic BPF opcodes (<linux/filter.h>, <linux/bpf_common.h>).
     /// BPF_LD | BPF_W | BPF_ABS: load a 32-bit word of `struct seccomp_data`.
     static let loadWord: UInt16 = 0x00 | 0x00 | 0x20
+    /// BPF_ALU | BPF_AND | BPF_K.
+    static let andConstant: UInt16 = 0x04 | 0x50 | 0x00
     /// BPF_JMP | BPF_JEQ | BPF_K.
     static let jumpIfEqual: UInt16 = 0x05 | 0x10 | 0x00
     /// BPF_JMP | BPF_JGE | BPF_K.
@@ -39,11 +48,19 @@ public struct SeccompFilter: Sendable, Equatable {
     static let allow: UInt32 = 0x7fff_0000
     /// __X32_SYSCALL_BIT (<asm/unistd.h>): x32 ABI calls share x86_64's audit arch and must be refused by number.
     static let x32SyscallBit: UInt32 = 0x4000_0000
+    /// `offsetof(struct seccomp_data, args[1])`: args start at 16, eight bytes each; x86_64 is little-endian, so
+    /// the low 32 bits come first.
+    static let secondArgumentLow: UInt32 = 16 + 8
+    /// `_IOC_TYPEMASK << _IOC_TYPESHIFT` (<asm-generic/ioctl.h>).
+    static let ioctlTypeMask: UInt32 = 0xff00
+    /// `_IOC_TYPESHIFT`.
+    static let ioctlTypeShift: UInt32 = 8
     /// A conditional jump reaches at most 255 instructions ahead.
-    static let maximumRules = 255
+    static let maximumJump = 255
 
-    /// The filter for `names` (system call names of this architecture). Unknown names are an error.
-    public init(allowing names: [String]) throws(VirtError) {
+    /// The filter for `names` (system call names of this architecture); with `ioctlTypes`, `ioctl` is allowed
+    /// only for requests of those types. Unknown names are an error.
+    public init(allowing names: [String], ioctlTypes: [UInt8]? = nil) throws(VirtError) {
         #if arch(x86_64)
             let table = SyscallTableX86_64.numbers
         #else
@@ -57,18 +74,27 @@ public struct SeccompFilter: Sendable, Equatable {
             }
             numbers.insert(number)
         }
-        guard numbers.count <= Self.maximumRules else {
+        if ioctlTypes != nil, let ioctl = table["ioctl"] { numbers.remove(ioctl) }
+        let types = ioctlTypes.map { Array(Set($0)).sorted() }
+        guard numbers.count + (types?.count ?? 0) + 4 <= Self.maximumJump else {
             throw VirtError(
-                .internalError, .security, "seccomp allow-list has \(numbers.count) calls; at most \(Self.maximumRules)"
-            )
+                .internalError, .security,
+                "seccomp allow-list has \(numbers.count) calls and \(types?.count ?? 0) ioctl types; too many for "
+                    + "one jump table")
         }
         allowed = numbers.sorted()
+        self.ioctlTypes = types
         architecture = cvirt_seccomp_audit_arch()
     }
 
-    /// The filter for the rules of an allow-list.
-    public init(rules: [SeccompRule]) throws(VirtError) {
-        try self.init(allowing: SeccompAllowList.names(rules))
+    /// The filter for the rules of an allow-list, with its ioctl types.
+    public init(rules: [SeccompRule], ioctlTypes: [SeccompIoctlType]? = nil) throws(VirtError) {
+        try self.init(allowing: SeccompAllowList.names(rules), ioctlTypes: ioctlTypes?.map(\.type))
+    }
+
+    /// The hypervisor's filter: `SeccompAllowList.hypervisor` with `SeccompAllowList.hypervisorIoctlTypes`.
+    public static func hypervisor() throws(VirtError) -> SeccompFilter {
+        try SeccompFilter(rules: SeccompAllowList.hypervisor, ioctlTypes: SeccompAllowList.hypervisorIoctlTypes)
     }
 
     /// The BPF program.
@@ -87,8 +113,21 @@ public struct SeccompFilter: Sendable, Equatable {
             jump(Self.jumpIfGreaterOrEqual, Self.x32SyscallBit, 0, 1),
             statement(Self.returnConstant, Self.killProcess),
         ]
-        for (index, number) in allowed.enumerated() {
-            program.append(jump(Self.jumpIfEqual, number, allowed.count - index, 0))
+        let ioctlBlock = ioctlTypes.map { 3 + $0.count } ?? 0
+        // Index of the final ALLOW once the program is complete.
+        let allowIndex = program.count + allowed.count + ioctlBlock + 1
+        for number in allowed {
+            program.append(jump(Self.jumpIfEqual, number, allowIndex - program.count - 1, 0))
+        }
+        if let types = ioctlTypes, let ioctl = SyscallTableX86_64.numbers["ioctl"] {
+            let killIndex = allowIndex - 1
+            program.append(jump(Self.jumpIfEqual, ioctl, 0, killIndex - program.count - 1))
+            program.append(statement(Self.loadWord, Self.secondArgumentLow))
+            program.append(statement(Self.andConstant, Self.ioctlTypeMask))
+            for type in types {
+                program.append(
+                    jump(Self.jumpIfEqual, UInt32(type) << Self.ioctlTypeShift, allowIndex - program.count - 1, 0))
+            }
         }
         program.append(statement(Self.returnConstant, Self.killProcess))
         program.append(statement(Self.returnConstant, Self.allow))
