@@ -170,7 +170,12 @@ int cvirt_security_drop_capabilities(int last_cap) {
             if (errno == EINVAL) break;  // beyond the kernel's last capability
             return -errno;
         }
-        if (present == 1 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) return -errno;
+        if (present == 1 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
+            // Without CAP_SETPCAP (an unprivileged session hypervisor) the bounding set cannot shrink; with
+            // no_new_privs and no permitted capabilities it can grant nothing either, so carry on.
+            if (errno == EPERM) break;
+            return -errno;
+        }
     }
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) return -errno;
     struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};

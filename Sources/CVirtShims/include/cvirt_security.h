@@ -62,8 +62,8 @@ pid_t cvirt_security_spawn(const char *path, char *const argv[], char *const env
                            const int *keep_fds, int keep_count, int *stage_out, int *error_out);
 
 /// Drops every capability of the calling thread: the bounding set (0...last_cap; capabilities already gone are
-/// skipped, so an unprivileged process whose set was emptied before exec succeeds), the ambient set, and the
-/// effective/permitted/inheritable sets (capset to zero). Returns 0 or -errno.
+/// skipped, and without CAP_SETPCAP the set is left as it is, since with no_new_privs it can grant nothing),
+/// the ambient set, and the effective/permitted/inheritable sets (capset to zero). Returns 0 or -errno.
 int cvirt_security_drop_capabilities(int last_cap);
 
 /// prctl(PR_GET_PDEATHSIG): the calling process's parent-death signal (0: none), or -errno.
