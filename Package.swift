@@ -31,6 +31,8 @@ let package = Package(
                 swiftSettings: strict),
         .target(name: "Host", dependencies: ["VirtBase", "CVirtShims"], path: "Sources/Drivers/Host",
                 swiftSettings: strict),
+        .target(name: "Locking", dependencies: ["VirtBase", "CVirtShims"], path: "Sources/Drivers/Locking",
+                swiftSettings: strict),
 
         // Drivers.
         .target(name: "TestDriver", dependencies: ["VirtCore"], path: "Sources/Drivers/Test",
@@ -42,7 +44,9 @@ let package = Package(
         .executableTarget(name: "virtsh", dependencies: ["VirtCore", "TestDriver", "KVMDriver", "CEdit", "CVirtShims"],
                           swiftSettings: strict),
         .executableTarget(name: "virt-kvm", dependencies: ["KVM", "VirtBase", "CVirtShims"], swiftSettings: strict),
-        .executableTarget(name: "virtlockd", dependencies: ["VirtBase", "CVirtShims"], swiftSettings: strict),
+        .executableTarget(name: "virtlockd", dependencies: ["Locking", "VirtBase", "CVirtShims"], swiftSettings: strict),
+        .executableTarget(name: "bench-lock", dependencies: ["Locking", "VirtBase"], path: "benchmarks/bench-lock",
+                          swiftSettings: strict),
 
         // Tests: one target per module.
         .testTarget(name: "VirtBaseTests", dependencies: ["VirtBase"], swiftSettings: strict),
@@ -50,6 +54,7 @@ let package = Package(
         .testTarget(name: "TestDriverTests", dependencies: ["TestDriver", "VirtCore"], swiftSettings: strict),
         .testTarget(name: "KVMDriverTests", dependencies: ["KVMDriver", "VirtCore"], swiftSettings: strict),
         .testTarget(name: "KVMTests", dependencies: ["KVM"], exclude: ["Guests"], swiftSettings: strict),
+        .testTarget(name: "LockingTests", dependencies: ["Locking", "VirtBase"], swiftSettings: strict),
         .testTarget(name: "HostTests", dependencies: ["Host"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "virtshTests", dependencies: ["VirtCore"], exclude: ["Snapshots"], swiftSettings: strict),
     ]
