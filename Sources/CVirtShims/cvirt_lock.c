@@ -8,6 +8,7 @@
 #include <spawn.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -40,6 +41,8 @@ int cvirt_lock_byte0_test(int fd, int exclusive, pid_t *holder_pid) {
     if (holder_pid) *holder_pid = lock.l_pid;
     return 1;
 }
+
+int cvirt_accept_nonblock(int fd) { return accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK); }
 
 int cvirt_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
 

@@ -18,6 +18,9 @@ int cvirt_unlock_byte0(int fd);
 /// open-file-description lock).
 int cvirt_lock_byte0_test(int fd, int exclusive, pid_t *holder_pid);
 
+/// accept4 with SOCK_CLOEXEC | SOCK_NONBLOCK.
+int cvirt_accept_nonblock(int fd);
+
 /// epoll_create1(EPOLL_CLOEXEC).
 int cvirt_epoll_create(void);
 

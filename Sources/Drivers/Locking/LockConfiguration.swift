@@ -36,6 +36,12 @@ public struct VirtlockdConfig: Sendable, Equatable {
         public var level: Int
         /// Where they go.
         public var destination: Destination
+        /// An output.
+        public init(level: Int, destination: Destination) {
+            self.level = level
+            self.destination = destination
+        }
+
         /// Where log lines go.
         public enum Destination: Sendable, Equatable {
             case stderr

@@ -109,6 +109,17 @@ public struct LockDaemonStatus: Codable, Sendable, Equatable {
     public var leases: Int
     /// How many times the daemon re-executed itself (SIGUSR1) since it was started.
     public var restarts: Int
+
+    /// A status.
+    public init(version: Int, pid: Int32, host: String, clients: Int, owners: Int, leases: Int, restarts: Int) {
+        self.version = version
+        self.pid = pid
+        self.host = host
+        self.clients = clients
+        self.owners = owners
+        self.leases = leases
+        self.restarts = restarts
+    }
 }
 
 /// The `params` object of any request; each method reads the members it needs.
