@@ -140,12 +140,14 @@ final class TestDaemon {
     let root: String
     let paths: LockdPaths
     let process: TestProcess
+    private let wrapped: Bool
 
     init(root: String, config: String? = nil, wrapper: [String] = []) {
         self.root = root
         paths = LockdPaths.embed(root: root)
         try? Posix.makeDirectories(paths.configDirectory, mode: 0o755)
         if let config { try? Posix.writeFileAtomically(paths.virtlockdConfPath, Array(config.utf8), mode: 0o644) }
+        wrapped = !wrapper.isEmpty
         process = TestProcess(wrapper + [TestProcess.virtlockd, "--root", root])
         _ = waitUntilReady()
     }
@@ -167,8 +169,11 @@ final class TestDaemon {
         Int32(String(decoding: (Posix.readFile(paths.pidFilePath) ?? []).filter { $0 >= 48 && $0 <= 57 }, as: UTF8.self)) ?? -1
     }
 
+    /// SIGTERM to the daemon (inside a namespace wrapper: to the wrapper's children), then waits.
     func stop() {
-        process.signal(SIGTERM)
+        let children = String(decoding: Posix.readFile("/proc/\(process.pid)/task/\(process.pid)/children") ?? [], as: UTF8.self)
+        let targets = wrapped ? children.split(separator: " ").compactMap { Int32($0) } : [process.pid]
+        for pid in targets { kill(pid, SIGTERM) }
         process.wait()
     }
 }
@@ -183,3 +188,14 @@ func eventually(_ condition: () -> Bool) -> Bool {
 }
 
 let isRoot = geteuid() == 0
+
+/// Runs `body` until it succeeds (up to ~10 s), for steps that follow a release: a descriptor closed by
+/// one thread of this test process can linger for a moment in a child another test is spawning
+/// (between its fork and exec), and a daemon notices a closed connection asynchronously.
+func retrying<T>(_ body: () throws -> T) throws -> T {
+    for _ in 0..<1000 {
+        if let value = try? body() { return value }
+        usleep(10_000)
+    }
+    return try body()
+}

@@ -33,6 +33,9 @@ public final class LockConnection {
         do {
             try Posix.writeAll(fd, try LockWire.encode(LockRequest(id: id, method: method, params: params)))
         } catch {
+            // The daemon may have refused the connection (uid, max_clients) and closed it: its reply
+            // explains why better than the broken pipe does.
+            if let reply = try? readReply(), let refusal = reply.error { throw .daemon(refusal) }
             throw .connection(error)
         }
         let reply = try readReply()
