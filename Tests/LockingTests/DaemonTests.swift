@@ -136,17 +136,23 @@ import VirtBase
             echo "attempts $n got $got"
             """,
         ])
+        let inProcess = Contender(client: daemon.client, owner: web2, resources: [exclusive(disk)])
         let restarts = 20
         for round in 1...restarts {
             kill(daemon.daemonPID, SIGUSR1)
             #expect(eventually { (try? daemon.client.status().restarts) == round })
         }
+        inProcess.stop()
         _ = TestProcess.run(["/usr/bin/touch", stop])
+        #expect(inProcess.successes.load(ordering: .relaxed) == 0)
+        #expect(inProcess.attempts.load(ordering: .relaxed) > 0)
         #expect(contender.wait() == 0)
         let report = contender.output.split(separator: " ")
         #expect(report.count == 4 && report[3] == "0\n", "a contender got the lease during a re-exec: \(contender.output)")
         #expect((Int(report[1]) ?? 0) > 0)
-        print("re-exec under load: \(restarts) re-execs, contender \(contender.output)", terminator: "")
+        print(
+            "re-exec under load: \(restarts) re-execs; in-process contender \(inProcess.attempts.load(ordering: .relaxed)) "
+                + "attempts; process contender \(contender.output)", terminator: "")
         let status = try daemon.client.status()
         #expect(status.leases == others.count + 1)
         #expect(status.pid == daemon.daemonPID)

@@ -1,5 +1,6 @@
 import Glibc
 import Locking
+import Synchronization
 import VirtBase
 
 /// A temporary directory removed (with everything in it) by `remove()`.
@@ -198,4 +199,48 @@ func retrying<T>(_ body: () throws -> T) throws -> T {
         usleep(10_000)
     }
     return try body()
+}
+
+/// A thread that keeps trying to take resources through `client` until stopped, counting attempts and
+/// successes (a success is released at once).
+final class Contender: @unchecked Sendable {
+    let attempts = Atomic<Int>(0)
+    let successes = Atomic<Int>(0)
+    private let stopFlag = Atomic<Bool>(false)
+    private let done = Atomic<Bool>(false)
+
+    init(client: LeaseClient, owner: LeaseOwner, resources: [LeaseResource]) {
+        let box = Unmanaged.passRetained(self).toOpaque()
+        var thread = pthread_t()
+        _ = pthread_create(&thread, nil, { argument in
+            let contender = Unmanaged<Contender>.fromOpaque(argument!).takeRetainedValue()
+            contender.run()
+            return nil
+        }, box)
+        pthread_detach(thread)
+        self.client = client
+        self.owner = owner
+        self.resources = resources
+    }
+
+    private var client: LeaseClient?
+    private var owner: LeaseOwner?
+    private var resources: [LeaseResource] = []
+
+    private func run() {
+        while client == nil { usleep(100) }
+        while !stopFlag.load(ordering: .acquiring) {
+            if let session = try? client!.acquire(owner: owner!, resources: resources) {
+                successes.add(1, ordering: .relaxed)
+                session.close()
+            }
+            attempts.add(1, ordering: .relaxed)
+        }
+        done.store(true, ordering: .releasing)
+    }
+
+    func stop() {
+        stopFlag.store(true, ordering: .releasing)
+        while !done.load(ordering: .acquiring) { usleep(1000) }
+    }
 }
