@@ -78,6 +78,7 @@ final class LockServer: @unchecked Sendable {
     }
 
     private func workerLoop() {
+        var buffer = [UInt8](repeating: 0, count: 65536)
         var tokens = [UInt64](repeating: 0, count: Int(Self.eventBatch))
         var hangups = [Int32](repeating: 0, count: Int(Self.eventBatch))
         while true {
@@ -92,7 +93,7 @@ final class LockServer: @unchecked Sendable {
                 if tokens[index] == Self.listenToken {
                     acceptClients()
                 } else {
-                    serve(tokens[index])
+                    serve(tokens[index], buffer: &buffer)
                 }
                 inFlight.subtract(1, ordering: .sequentiallyConsistent)
             }
@@ -155,9 +156,8 @@ final class LockServer: @unchecked Sendable {
         }
     }
 
-    private func serve(_ id: UInt64) {
+    private func serve(_ id: UInt64, buffer: inout [UInt8]) {
         guard let client = clients.withLock({ $0[id] }) else { return }
-        var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let got = buffer.withUnsafeMutableBytes { recv(client.fd, $0.baseAddress, $0.count, 0) }
             if got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR) {

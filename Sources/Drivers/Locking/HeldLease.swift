@@ -1,5 +1,4 @@
 import CVirtShims
-import FoundationEssentials
 import Glibc
 import VirtBase
 
@@ -99,8 +98,10 @@ public struct HeldLease: Codable, Sendable {
 
     /// Writes the holder's identity into an indirect lease file (never into a disk).
     func writeIdentity(_ owner: LeaseOwner) {
-        guard key.isIndirect, let bytes = try? JSONEncoder().encode(owner) else { return }
-        var line = [UInt8](bytes)
+        guard key.isIndirect else { return }
+        var writer = JSONWriter()
+        owner.write(to: &writer)
+        var line = writer.bytes
         line.append(UInt8(ascii: "\n"))
         _ = line.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         _ = ftruncate(fd, off_t(line.count))
@@ -123,6 +124,7 @@ public struct HeldLease: Codable, Sendable {
     /// Decodes what an indirect lease file says about its holder.
     static func decodeIdentity(_ bytes: [UInt8]) -> LeaseOwner? {
         let line = bytes.prefix { $0 != UInt8(ascii: "\n") }
-        return try? JSONDecoder().decode(LeaseOwner.self, from: Data(line))
+        guard let json = JSONValue.parse(Array(line)) else { return nil }
+        return try? LeaseOwner(json: json, at: "")
     }
 }

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Glibc
 import VirtBase
 
@@ -23,13 +22,10 @@ public enum LockWire {
     }
 
     /// A framed JSON encoding of `value`.
-    public static func encode(_ value: some Encodable) throws(VirtError) -> [UInt8] {
-        let payload: [UInt8]
-        do {
-            payload = [UInt8](try JSONEncoder().encode(value))
-        } catch {
-            throw VirtError(.internalError, .rpc, "cannot encode a lock protocol message: \(error)")
-        }
+    public static func encode(_ value: some LockWireCodable) throws(VirtError) -> [UInt8] {
+        var writer = JSONWriter()
+        value.write(to: &writer)
+        let payload = writer.bytes
         guard payload.count <= maximumFrameBytes else {
             throw VirtError(.overflow, .rpc, "lock protocol message of \(payload.count) bytes passes the 1 MiB limit")
         }
@@ -37,26 +33,12 @@ public enum LockWire {
     }
 
     /// Decodes one frame's payload.
-    public static func decode<T: Decodable>(_ type: T.Type, _ payload: [UInt8]) throws(LockWireError) -> T {
-        do {
-            return try JSONDecoder().decode(type, from: Data(payload))
-        } catch {
+    public static func decode<T: LockWireCodable>(_ type: T.Type, _ payload: [UInt8]) throws(LockWireError) -> T {
+        guard let json = JSONValue.parse(payload) else {
             throw LockWireError(
-                code: LockProtocol.ErrorCode.malformedFrame,
-                message: "malformed frame: not a lock protocol JSON object (\(Self.describe(error)))")
+                code: LockProtocol.ErrorCode.malformedFrame, message: "malformed frame: not a valid JSON document")
         }
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        guard let decoding = error as? DecodingError else { return "\(error)" }
-        switch decoding {
-        case .dataCorrupted: return "not valid JSON"
-        case .keyNotFound(let key, _): return "missing '\(key.stringValue)'"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context):
-            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return "wrong type at '\(path)'"
-        @unknown default: return "\(error)"
-        }
+        return try T(json: json, at: "")
     }
 }
 
