@@ -88,14 +88,6 @@ int cvirt_lockd_signalfd(void) {
     return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-int cvirt_lockd_unblock_signals(void) {
-    sigset_t set;
-    daemon_signals(&set);
-    int rc = pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-    if (rc != 0) { errno = rc; return -1; }
-    return 0;
-}
-
 int cvirt_signalfd_read(int sfd) {
     struct signalfd_siginfo info;
     ssize_t got = read(sfd, &info, sizeof(info));

@@ -194,9 +194,14 @@ import VirtBase
         #expect(throws: LockCallError.self) { try unknown.call(.acquire, LockParams(resource: "/x")) }  // not registered
         #expect(try unknown.call(.status).status?.pid == daemon.daemonPID)  // still served
 
+        // A client holding a lease disconnects in the middle of a request: the lease is released.
+        let disk = dir.file("a.img")
         let half = try connection()
-        try send(half, Array(framed(#"{"version":1,"id":1,"method":"status"}"#).prefix(10)))
+        _ = try half.call(.register, LockParams(owner: web1))
+        _ = try half.call(.acquire, LockParams(lockspace: "", resource: disk, mode: .exclusive))
+        try send(half, Array(framed(#"{"version":1,"id":3,"method":"release","params":{}}"#).prefix(10)))
         half.close()
+        #expect(eventually { (try? daemon.client.acquire(owner: web2, resources: [exclusive(disk)])) != nil })
         #expect(try daemon.client.status().pid == daemon.daemonPID)
     }
 

@@ -112,6 +112,39 @@ final class Worker: @unchecked Sendable {
     }
 }
 
+final class Echo: @unchecked Sendable {
+    let fd: Int32
+    init(_ fd: Int32) { self.fd = fd }
+}
+
+func pingPongFloor(rounds: Int) -> (p50: UInt64, p99: UInt64) {
+    var pair: [Int32] = [0, 0]
+    guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else { fail("socketpair") }
+    var thread = pthread_t()
+    _ = pthread_create(&thread, nil, { argument in
+        let echo = Unmanaged<Echo>.fromOpaque(argument!).takeRetainedValue()
+        var buffer = [UInt8](repeating: 0, count: 256)
+        while true {
+            let got = buffer.withUnsafeMutableBytes { read(echo.fd, $0.baseAddress, $0.count) }
+            if got <= 0 { return nil }
+            _ = buffer.withUnsafeBytes { write(echo.fd, $0.baseAddress, got) }
+        }
+    }, Unmanaged.passRetained(Echo(pair[1])).toOpaque())
+    var message = [UInt8](repeating: 7, count: 100)
+    var times: [UInt64] = []
+    for _ in 0..<rounds {
+        let start = Posix.monotonicNanoseconds()
+        _ = message.withUnsafeBytes { write(pair[0], $0.baseAddress, $0.count) }
+        _ = message.withUnsafeMutableBytes { read(pair[0], $0.baseAddress, $0.count) }
+        times.append(Posix.monotonicNanoseconds() - start)
+    }
+    close(pair[0])
+    pthread_join(thread, nil)
+    close(pair[1])
+    times.sort()
+    return (times[times.count / 2], times[times.count * 99 / 100])
+}
+
 func rssKiB(_ pid: pid_t) -> Int {
     let text = String(decoding: Posix.readFile("/proc/\(pid)/status") ?? [], as: UTF8.self)
     for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
@@ -140,6 +173,35 @@ defer {
 let client = LeaseClient(paths: paths, daemonExecutable: nil)
 for _ in 0..<500 where (try? client.status()) == nil { usleep(10_000) }
 say("virtlockd pid \(daemon), \(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) CPUs")
+
+// 0. The daemon's own share: lock table + JSON, in this process, no sockets.
+do {
+    var table = LockTable(hostName: "bench")
+    table.connect(1)
+    _ = try? table.register(1, LeaseOwner(uuid: "bench", name: "bench", pid: getpid()))
+    let disk = makeDisks(root, 1)[0]
+    let key = LeaseKey(lockspace: "", resource: disk)
+    let request = try! LockWire.encode(LockRequest(id: 1, method: .acquire, params: LockParams(lockspace: "", resource: disk)))
+    let rounds = 20_000
+    var start = Posix.monotonicNanoseconds()
+    for _ in 0..<rounds {
+        _ = try? table.acquire(1, key: key, mode: .exclusive, label: nil)
+        try? table.release(1, key: key)
+    }
+    let tableNs = (Posix.monotonicNanoseconds() - start) / UInt64(rounds)
+    start = Posix.monotonicNanoseconds()
+    for _ in 0..<rounds {
+        guard case .call(let call) = LockDispatch.parse(Array(request[4...])) else { fail("parse") }
+        _ = LockDispatch.frame(LockReply(id: call.id, result: LockResult()))
+    }
+    let codecNs = (Posix.monotonicNanoseconds() - start) / UInt64(rounds)
+    say("in-process: lock table acquire + release \(tableNs / 1000) µs; request parse + reply encode \(codecNs / 1000) µs")
+}
+
+// The kernel's floor on this machine now: a 100-byte ping-pong over a Unix socket pair, echoed by a
+// thread of this process. An acquire + release pair is two such round trips plus the work.
+let floor = pingPongFloor(rounds: options.pairs)
+say("floor: Unix socket ping-pong p50 \(floor.p50 / 1000) µs, p99 \(floor.p99 / 1000) µs")
 
 // 1. Round trip from one client.
 let single = connect(paths, name: "single")

@@ -36,9 +36,6 @@ int cvirt_epoll_wait(int epfd, uint64_t *tokens, int *hangup, int capacity, int 
 /// and returns a close-on-exec, non-blocking signalfd that reports them.
 int cvirt_lockd_signalfd(void);
 
-/// Unblocks the signals cvirt_lockd_signalfd blocked (before execve, so the new image starts clean).
-int cvirt_lockd_unblock_signals(void);
-
 /// Reads one pending signal number from a signalfd; 0 when none is pending.
 int cvirt_signalfd_read(int sfd);
 

@@ -84,12 +84,17 @@ public enum LockDispatch {
         }
     }
 
-    /// The framed reply (a reply that cannot be encoded becomes an internal error reply).
+    /// The framed reply. A reply past the frame limit (a `list` of tens of thousands of leases) becomes
+    /// an error reply that says so.
     public static func frame(_ reply: LockReply) -> [UInt8] {
         if let bytes = try? LockWire.encode(reply) { return bytes }
+        let count = reply.result?.leases?.count
         let fallback = LockReply(
             id: reply.id,
-            error: LockWireError(code: LockProtocol.ErrorCode.systemError, message: "internal error: reply too large"))
+            error: LockWireError(
+                code: LockProtocol.ErrorCode.systemError,
+                message: count.map { "the list of \($0) leases does not fit one 1 MiB frame; list one owner's leases instead" }
+                    ?? "the reply does not fit one 1 MiB frame"))
         return (try? LockWire.encode(fallback)) ?? []
     }
 
