@@ -105,7 +105,9 @@ enum Daemon {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Posix.failure("cannot open the pid file '\(path)'") }
         guard cvirt_lock_byte0(fd, 1) == 0 else {
-            let other = String(decoding: Posix.readAll(fd, limit: 32).filter { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }, as: UTF8.self)
+            let other = String(
+                decoding: Posix.readAll(fd, limit: 32).filter { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") },
+                as: UTF8.self)
             close(fd)
             log.info("another virtlockd (pid \(other)) already holds '\(path)'; exiting")
             return nil

@@ -47,7 +47,8 @@ struct DaemonOptions: Sendable {
 
     /// Parses `arguments` (without argv[0]).
     static func parse(_ arguments: [String]) throws(VirtError) -> DaemonOptions {
-        var options = DaemonOptions(paths: geteuid() == 0 ? .system : .session(environment: LockdPaths.processEnvironment()))
+        var options = DaemonOptions(
+            paths: geteuid() == 0 ? .system : .session(environment: LockdPaths.processEnvironment()))
         var index = 0
         func value(_ flag: String) throws(VirtError) -> String {
             index += 1

@@ -127,7 +127,8 @@ final class LockServer: @unchecked Sendable {
                     LockDispatch.frame(
                         LockDispatch.failure(
                             nil, LockProtocol.ErrorCode.permissionDenied,
-                            "operation forbidden: this lock daemon (uid \(geteuid())) serves uid \(geteuid()) only, not uid \(uid)")))
+                            "operation forbidden: this lock daemon (uid \(geteuid())) serves uid \(geteuid()) only, not uid \(uid)"
+                        )))
                 close(fd)
                 continue
             }
@@ -205,7 +206,9 @@ final class LockServer: @unchecked Sendable {
                 let reply = table.withLock { table in
                     LockDispatch.perform(call, client: client.id, table: &table) { table in self.status(table) }
                 }
-                if let error = reply.error { log.debug("client \(client.id) \(call.method.rawValue): \(error.message)") }
+                if let error = reply.error {
+                    log.debug("client \(client.id) \(call.method.rawValue): \(error.message)")
+                }
                 guard client.send(LockDispatch.frame(reply)) else { return false }
             }
         }

@@ -15,7 +15,8 @@ enum TestClient {
             let executable = options.startDaemon ? try Posix.canonicalPath("/proc/self/exe") : nil
             let client = LeaseClient(paths: options.paths, daemonExecutable: executable)
             let session = try client.acquire(
-                owner: LeaseOwner(uuid: options.ownerUUID, name: options.ownerName, pid: getpid()), resources: resources)
+                owner: LeaseOwner(uuid: options.ownerUUID, name: options.ownerName, pid: getpid()), resources: resources
+            )
             Console.out("held \(session.leases.count)")
             var byte: UInt8 = 0
             while read(0, &byte, 1) > 0 {}
@@ -30,7 +31,9 @@ enum TestClient {
     static func status(_ options: DaemonOptions) -> Int32 {
         do {
             let status = try LeaseClient(paths: options.paths, daemonExecutable: nil).status()
-            Console.out("pid \(status.pid) host \(status.host) clients \(status.clients) leases \(status.leases) restarts \(status.restarts)")
+            Console.out(
+                "pid \(status.pid) host \(status.host) clients \(status.clients) leases \(status.leases) restarts \(status.restarts)"
+            )
             return 0
         } catch {
             Console.error("error: \(error)")

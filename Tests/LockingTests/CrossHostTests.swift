@@ -25,7 +25,8 @@ import VirtBase
 
         var config = LockdConfig()
         config.fileLockspaceDir = lockspace
-        let resources = try LeasePlan.resources(disks: [.init(path: disk, access: .writable)], leases: [], config: config)
+        let resources = try LeasePlan.resources(
+            disks: [.init(path: disk, access: .writable)], leases: [], config: config)
         let web1 = LeaseOwner(uuid: "11111111-1111-1111-1111-111111111111", name: "web1", pid: getpid())
         let web2 = LeaseOwner(uuid: "22222222-2222-2222-2222-222222222222", name: "web2", pid: getpid())
 
@@ -62,11 +63,16 @@ import VirtBase
         let hostB = TestDaemon(root: dir.path + "/b", config: "host_name = \"b\"\n", wrapper: Self.wrapper)
         defer { hostB.stop() }
         let resources = [LeaseResource(lockspace: "", name: disk, mode: .exclusive, label: "disk '\(disk)'")]
-        let onA = try hostA.client.acquire(owner: LeaseOwner(uuid: "1", name: "web1", pid: getpid()), resources: resources)
+        let onA = try hostA.client.acquire(
+            owner: LeaseOwner(uuid: "1", name: "web1", pid: getpid()), resources: resources)
         #expect {
             try hostB.client.acquire(owner: LeaseOwner(uuid: "2", name: "web2", pid: getpid()), resources: resources)
         } throws: { "\($0)".contains("cannot be named") }
         onA.close()
-        #expect(eventually { (try? hostB.client.acquire(owner: LeaseOwner(uuid: "2", name: "web2", pid: getpid()), resources: resources)) != nil })
+        #expect(
+            eventually {
+                (try? hostB.client.acquire(
+                    owner: LeaseOwner(uuid: "2", name: "web2", pid: getpid()), resources: resources)) != nil
+            })
     }
 }

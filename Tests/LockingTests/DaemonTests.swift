@@ -38,7 +38,8 @@ import VirtBase
             "\($0)" == "resource busy: disk '\(a)' is leased by domain 'web1' (uuid \(web1.uuid)) on host 'host-a'"
         }
         // All or none: the refused start left nothing behind, b is free.
-        let third = try client.acquire(owner: LeaseOwner(uuid: "3", name: "db", pid: getpid()), resources: [exclusive(b)])
+        let third = try client.acquire(
+            owner: LeaseOwner(uuid: "3", name: "db", pid: getpid()), resources: [exclusive(b)])
         #expect(try client.allLeases().map(\.owner.name) == ["db", "web1"])
         third.close()
         first.close()
@@ -57,16 +58,20 @@ import VirtBase
         let iso = dir.file("install.iso")
         let config = LockdConfig()
         let plan1 = try LeasePlan.resources(
-            disks: [.init(path: shared, access: .shareable), .init(path: iso, access: .readOnly)], leases: [], config: config)
-        let plan2 = try LeasePlan.resources(disks: [.init(path: shared, access: .shareable)], leases: [], config: config)
+            disks: [.init(path: shared, access: .shareable), .init(path: iso, access: .readOnly)], leases: [],
+            config: config)
+        let plan2 = try LeasePlan.resources(
+            disks: [.init(path: shared, access: .shareable)], leases: [], config: config)
         let one = try daemon.client.acquire(owner: web1, resources: plan1)
         let two = try daemon.client.acquire(owner: web2, resources: plan2)
         #expect(one.leases.map(\.mode) == [.shared])
         #expect(two.leases.map(\.mode) == [.shared])
         // The read-only disk was not leased: someone else may even write-lease it.
-        let writer = try daemon.client.acquire(owner: LeaseOwner(uuid: "3", name: "builder", pid: getpid()), resources: [exclusive(iso)])
+        let writer = try daemon.client.acquire(
+            owner: LeaseOwner(uuid: "3", name: "builder", pid: getpid()), resources: [exclusive(iso)])
         #expect {
-            try daemon.client.acquire(owner: LeaseOwner(uuid: "4", name: "x", pid: getpid()), resources: [exclusive(shared)])
+            try daemon.client.acquire(
+                owner: LeaseOwner(uuid: "4", name: "x", pid: getpid()), resources: [exclusive(shared)])
         } throws: { "\($0)".hasPrefix("resource busy: disk '\(shared)' is leased by domain 'web") }
         writer.close()
         one.close()
@@ -80,7 +85,8 @@ import VirtBase
         defer { daemon.stop() }
         let disk = dir.file("a.img")
         let holder = TestProcess([
-            TestProcess.virtlockd, "--client-hold", "--root", dir.path, "--no-start", "--uuid", web1.uuid, "--name", "web1",
+            TestProcess.virtlockd, "--client-hold", "--root", dir.path, "--no-start", "--uuid", web1.uuid, "--name",
+            "web1",
             "--disk", disk,
         ])
         #expect(holder.awaitOutputLine() == "held 1\n")
@@ -116,12 +122,15 @@ import VirtBase
         let disk = dir.file("a.img")
         let others = (0..<20).map { dir.file("other\($0).img") }
         let holder = TestProcess([
-            TestProcess.virtlockd, "--client-hold", "--root", dir.path, "--no-start", "--uuid", web1.uuid, "--name", "web1",
+            TestProcess.virtlockd, "--client-hold", "--root", dir.path, "--no-start", "--uuid", web1.uuid, "--name",
+            "web1",
             "--disk", disk,
         ])
         #expect(holder.awaitOutputLine() == "held 1\n")
         let load = try others.enumerated().map { index, path in
-            try daemon.client.acquire(owner: LeaseOwner(uuid: "load-\(index)", name: "load\(index)", pid: getpid()), resources: [exclusive(path)])
+            try daemon.client.acquire(
+                owner: LeaseOwner(uuid: "load-\(index)", name: "load\(index)", pid: getpid()),
+                resources: [exclusive(path)])
         }
         let stop = dir.path + "/stop"
         let contender = TestProcess([
@@ -148,7 +157,8 @@ import VirtBase
         #expect(inProcess.attempts.load(ordering: .relaxed) > 0)
         #expect(contender.wait() == 0)
         let report = contender.output.split(separator: " ")
-        #expect(report.count == 4 && report[3] == "0\n", "a contender got the lease during a re-exec: \(contender.output)")
+        #expect(
+            report.count == 4 && report[3] == "0\n", "a contender got the lease during a re-exec: \(contender.output)")
         #expect((Int(report[1]) ?? 0) > 0)
         print(
             "re-exec under load: \(restarts) re-execs; in-process contender \(inProcess.attempts.load(ordering: .relaxed)) "
@@ -169,7 +179,8 @@ import VirtBase
         let daemon = TestDaemon(root: dir.path)
         defer { daemon.stop() }
         func connection() throws -> LockConnection {
-            LockConnection(fd: try UnixSocket.connect(path: daemon.paths.socketPath, timeoutMs: 2000, waitForListener: true))
+            LockConnection(
+                fd: try UnixSocket.connect(path: daemon.paths.socketPath, timeoutMs: 2000, waitForListener: true))
         }
         func send(_ connection: LockConnection, _ bytes: [UInt8]) throws { try Posix.writeAll(connection.fd, bytes) }
         func framed(_ text: String) -> [UInt8] {
@@ -191,7 +202,8 @@ import VirtBase
         try send(unknown, framed(#"{"version":1,"id":9,"method":"self_destruct"}"#))
         let answer = try unknown.readReply()
         #expect(answer.id == 9 && answer.error?.code == LockProtocol.ErrorCode.unknownMethod)
-        #expect(throws: LockCallError.self) { try unknown.call(.acquire, LockParams(resource: "/x")) }  // not registered
+        // Not registered yet: refused, and the connection stays usable.
+        #expect(throws: LockCallError.self) { try unknown.call(.acquire, LockParams(resource: "/x")) }
         #expect(try unknown.call(.status).status?.pid == daemon.daemonPID)  // still served
 
         // A client holding a lease disconnects in the middle of a request: the lease is released.
@@ -242,7 +254,8 @@ import VirtBase
         _ = chmod(daemon.paths.lockdDirectory, 0o755)
         _ = chmod(daemon.paths.socketPath, 0o666)
         let (code, _, errors) = TestProcess.run([
-            "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", TestProcess.virtlockd, "--client-status",
+            "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", TestProcess.virtlockd,
+            "--client-status",
             "--root", dir.path,
         ])
         #expect(code == 1)
@@ -257,7 +270,8 @@ import VirtBase
         defer { stopOnDemandDaemon(paths) }
         let holders = (0..<4).map { index in
             TestProcess([
-                TestProcess.virtlockd, "--client-hold", "--root", dir.path, "--uuid", "u\(index)", "--name", "vm\(index)",
+                TestProcess.virtlockd, "--client-hold", "--root", dir.path, "--uuid", "u\(index)", "--name",
+                "vm\(index)",
                 "--disk", dir.file("d\(index).img"),
             ])
         }

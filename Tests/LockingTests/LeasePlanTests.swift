@@ -10,7 +10,10 @@ import VirtBase
         let b = dir.file("b.img")
         let c = dir.file("c.iso")
         let resources = try LeasePlan.resources(
-            disks: [.init(path: a, access: .writable), .init(path: b, access: .shareable), .init(path: c, access: .readOnly)],
+            disks: [
+                .init(path: a, access: .writable), .init(path: b, access: .shareable),
+                .init(path: c, access: .readOnly),
+            ],
             leases: [], config: LockdConfig())
         #expect(resources.map(\.name) == [a, b])
         #expect(resources.map(\.mode) == [.exclusive, .shared])
@@ -52,7 +55,8 @@ import VirtBase
                     label: "lease 'web' in lockspace 'space'")
             ])
         #expect {
-            try LeasePlan.resources(disks: [], leases: [ExplicitLease(lockspace: "s", key: "../x", targetPath: "/l")], config: config)
+            try LeasePlan.resources(
+                disks: [], leases: [ExplicitLease(lockspace: "s", key: "../x", targetPath: "/l")], config: config)
         } throws: { "\($0)".contains("plain name") }
     }
 }

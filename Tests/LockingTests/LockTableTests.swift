@@ -34,7 +34,9 @@ import VirtBase
         }
         table.disconnect(1)
         #expect(table.leaseCount == 0)
-        _ = try retrying { try table.acquire(2, key: LeaseKey(lockspace: "", resource: disk), mode: .exclusive, label: nil) }
+        _ = try retrying {
+            try table.acquire(2, key: LeaseKey(lockspace: "", resource: disk), mode: .exclusive, label: nil)
+        }
         #expect(table.leaseCount == 1)
         table.disconnect(2)
     }
@@ -57,7 +59,9 @@ import VirtBase
         }
         try table.release(1, key: LeaseKey(lockspace: "", resource: disk))
         table.disconnect(2)
-        _ = try retrying { try table.acquire(3, key: LeaseKey(lockspace: "", resource: disk), mode: .exclusive, label: nil) }
+        _ = try retrying {
+            try table.acquire(3, key: LeaseKey(lockspace: "", resource: disk), mode: .exclusive, label: nil)
+        }
         table.disconnect(3)
         table.disconnect(1)
     }
@@ -123,7 +127,8 @@ import VirtBase
             } throws: { ($0 as! LockWireError).code == LockProtocol.ErrorCode.invalidParams }
         }
         #expect {
-            try table.acquire(1, key: LeaseKey(lockspace: "", resource: "/nonexistent/disk.img"), mode: .exclusive, label: nil)
+            try table.acquire(
+                1, key: LeaseKey(lockspace: "", resource: "/nonexistent/disk.img"), mode: .exclusive, label: nil)
         } throws: { ($0 as! LockWireError).message.contains("does not exist") }
         #expect {
             try table.register(1, LeaseOwner(uuid: "", name: "x", pid: 1))

@@ -167,12 +167,15 @@ final class TestDaemon {
 
     /// The daemon's pid as it wrote it (differs from `process.pid` inside a PID namespace wrapper).
     var daemonPID: pid_t {
-        Int32(String(decoding: (Posix.readFile(paths.pidFilePath) ?? []).filter { $0 >= 48 && $0 <= 57 }, as: UTF8.self)) ?? -1
+        Int32(
+            String(decoding: (Posix.readFile(paths.pidFilePath) ?? []).filter { $0 >= 48 && $0 <= 57 }, as: UTF8.self))
+            ?? -1
     }
 
     /// SIGTERM to the daemon (inside a namespace wrapper: to the wrapper's children), then waits.
     func stop() {
-        let children = String(decoding: Posix.readFile("/proc/\(process.pid)/task/\(process.pid)/children") ?? [], as: UTF8.self)
+        let children = String(
+            decoding: Posix.readFile("/proc/\(process.pid)/task/\(process.pid)/children") ?? [], as: UTF8.self)
         let targets = wrapped ? children.split(separator: " ").compactMap { Int32($0) } : [process.pid]
         for pid in targets { kill(pid, SIGTERM) }
         process.wait()
@@ -212,11 +215,13 @@ final class Contender: @unchecked Sendable {
     init(client: LeaseClient, owner: LeaseOwner, resources: [LeaseResource]) {
         let box = Unmanaged.passRetained(self).toOpaque()
         var thread = pthread_t()
-        _ = pthread_create(&thread, nil, { argument in
-            let contender = Unmanaged<Contender>.fromOpaque(argument!).takeRetainedValue()
-            contender.run()
-            return nil
-        }, box)
+        _ = pthread_create(
+            &thread, nil,
+            { argument in
+                let contender = Unmanaged<Contender>.fromOpaque(argument!).takeRetainedValue()
+                contender.run()
+                return nil
+            }, box)
         pthread_detach(thread)
         self.client = client
         self.owner = owner

@@ -31,7 +31,9 @@ import Testing
         #expect(code(#"{"version":1,"method":"status"}"#) == (nil, LockProtocol.ErrorCode.malformedFrame))
         #expect(code(#"{"version":2,"id":3,"method":"status"}"#) == (3, LockProtocol.ErrorCode.unsupportedVersion))
         #expect(code(#"{"version":1,"id":4,"method":"format_disk"}"#) == (4, LockProtocol.ErrorCode.unknownMethod))
-        #expect(code(#"{"version":1,"id":5,"method":"acquire","params":{"mode":"sideways"}}"#).1 == LockProtocol.ErrorCode.malformedFrame)
+        #expect(
+            code(#"{"version":1,"id":5,"method":"acquire","params":{"mode":"sideways"}}"#).1
+                == LockProtocol.ErrorCode.malformedFrame)
     }
 
     @Test func oversizedFramesAreRefused() {

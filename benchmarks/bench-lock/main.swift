@@ -58,8 +58,10 @@ func makeDisks(_ directory: String, _ count: Int) -> [String] {
 
 func connect(_ paths: LockdPaths, name: String) -> LockConnection {
     do {
-        let connection = LockConnection(fd: try UnixSocket.connect(path: paths.socketPath, timeoutMs: 5000, waitForListener: true))
-        _ = try connection.call(.register, LockParams(owner: LeaseOwner(uuid: "bench-\(name)", name: name, pid: getpid())))
+        let connection = LockConnection(
+            fd: try UnixSocket.connect(path: paths.socketPath, timeoutMs: 5000, waitForListener: true))
+        _ = try connection.call(
+            .register, LockParams(owner: LeaseOwner(uuid: "bench-\(name)", name: name, pid: getpid())))
         return connection
     } catch {
         fail("cannot connect: \(error)")
@@ -95,19 +97,21 @@ final class Worker: @unchecked Sendable {
 
     func start() {
         var thread = pthread_t()
-        _ = pthread_create(&thread, nil, { argument in
-            let worker = Unmanaged<Worker>.fromOpaque(argument!).takeRetainedValue()
-            let connection = connect(worker.paths, name: "worker\(worker.index)")
-            var count = 0
-            while !worker.stop.pointee.load(ordering: .relaxed) {
-                _ = pair(connection, worker.disk)
-                count += 1
-            }
-            worker.pairs.store(count, ordering: .relaxed)
-            worker.done.store(true, ordering: .releasing)
-            connection.close()
-            return nil
-        }, Unmanaged.passRetained(self).toOpaque())
+        _ = pthread_create(
+            &thread, nil,
+            { argument in
+                let worker = Unmanaged<Worker>.fromOpaque(argument!).takeRetainedValue()
+                let connection = connect(worker.paths, name: "worker\(worker.index)")
+                var count = 0
+                while !worker.stop.pointee.load(ordering: .relaxed) {
+                    _ = pair(connection, worker.disk)
+                    count += 1
+                }
+                worker.pairs.store(count, ordering: .relaxed)
+                worker.done.store(true, ordering: .releasing)
+                connection.close()
+                return nil
+            }, Unmanaged.passRetained(self).toOpaque())
         pthread_detach(thread)
     }
 }
@@ -121,15 +125,17 @@ func pingPongFloor(rounds: Int) -> (p50: UInt64, p99: UInt64) {
     var pair: [Int32] = [0, 0]
     guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else { fail("socketpair") }
     var thread = pthread_t()
-    _ = pthread_create(&thread, nil, { argument in
-        let echo = Unmanaged<Echo>.fromOpaque(argument!).takeRetainedValue()
-        var buffer = [UInt8](repeating: 0, count: 256)
-        while true {
-            let got = buffer.withUnsafeMutableBytes { read(echo.fd, $0.baseAddress, $0.count) }
-            if got <= 0 { return nil }
-            _ = buffer.withUnsafeBytes { write(echo.fd, $0.baseAddress, got) }
-        }
-    }, Unmanaged.passRetained(Echo(pair[1])).toOpaque())
+    _ = pthread_create(
+        &thread, nil,
+        { argument in
+            let echo = Unmanaged<Echo>.fromOpaque(argument!).takeRetainedValue()
+            var buffer = [UInt8](repeating: 0, count: 256)
+            while true {
+                let got = buffer.withUnsafeMutableBytes { read(echo.fd, $0.baseAddress, $0.count) }
+                if got <= 0 { return nil }
+                _ = buffer.withUnsafeBytes { write(echo.fd, $0.baseAddress, got) }
+            }
+        }, Unmanaged.passRetained(Echo(pair[1])).toOpaque())
     var message = [UInt8](repeating: 7, count: 100)
     var times: [UInt64] = []
     for _ in 0..<rounds {
@@ -163,7 +169,9 @@ try? Posix.writeFileAtomically(paths.virtlockdConfPath, Array("log_level = 4\n".
 
 var argv: [UnsafeMutablePointer<CChar>?] = [strdup(options.virtlockd), strdup("--root"), strdup(root), nil]
 var daemon: pid_t = 0
-guard posix_spawn(&daemon, options.virtlockd, nil, nil, &argv, environ) == 0 else { fail("cannot start \(options.virtlockd)") }
+guard posix_spawn(&daemon, options.virtlockd, nil, nil, &argv, environ) == 0 else {
+    fail("cannot start \(options.virtlockd)")
+}
 defer {
     kill(daemon, SIGTERM)
     var status: Int32 = 0
@@ -181,7 +189,10 @@ do {
     _ = try? table.register(1, LeaseOwner(uuid: "bench", name: "bench", pid: getpid()))
     let disk = makeDisks(root, 1)[0]
     let key = LeaseKey(lockspace: "", resource: disk)
-    let request = try! LockWire.encode(LockRequest(id: 1, method: .acquire, params: LockParams(lockspace: "", resource: disk)))
+    guard
+        let request = try? LockWire.encode(
+            LockRequest(id: 1, method: .acquire, params: LockParams(lockspace: "", resource: disk)))
+    else { fail("cannot encode a request") }
     let rounds = 20_000
     var start = Posix.monotonicNanoseconds()
     for _ in 0..<rounds {
@@ -195,7 +206,9 @@ do {
         _ = LockDispatch.frame(LockReply(id: call.id, result: LockResult()))
     }
     let codecNs = (Posix.monotonicNanoseconds() - start) / UInt64(rounds)
-    say("in-process: lock table acquire + release \(tableNs / 1000) µs; request parse + reply encode \(codecNs / 1000) µs")
+    say(
+        "in-process: lock table acquire + release \(tableNs / 1000) µs; request parse + reply encode \(codecNs / 1000) µs"
+    )
 }
 
 // The kernel's floor on this machine now: a 100-byte ping-pong over a Unix socket pair, echoed by a
@@ -212,7 +225,9 @@ samples.sort()
 let p50 = Double(samples[samples.count / 2]) / 1000
 let p99 = Double(samples[samples.count * 99 / 100]) / 1000
 single.close()
-say("round trip (acquire + release, one client, \(options.pairs) pairs): p50 \(Int(p50.rounded())) µs, p99 \(Int(p99.rounded())) µs  [goal ≤ 50 / ≤ 200]")
+say(
+    "round trip (acquire + release, one client, \(options.pairs) pairs): p50 \(Int(p50.rounded())) µs, p99 \(Int(p99.rounded())) µs  [goal ≤ 50 / ≤ 200]"
+)
 
 // 2. Concurrent clients.
 let stop = UnsafeMutablePointer<Atomic<Bool>>.allocate(capacity: 1)
@@ -233,8 +248,9 @@ do {
     for index in 0..<options.leases {
         _ = try holder.call(
             .acquire,
-            LockParams(lockspace: lockspace, resource: SHA256.hexDigest("/srv/images/vm\(index).img"), mode: .exclusive,
-                       label: "disk '/srv/images/vm\(index).img'"))
+            LockParams(
+                lockspace: lockspace, resource: SHA256.hexDigest("/srv/images/vm\(index).img"), mode: .exclusive,
+                label: "disk '/srv/images/vm\(index).img'"))
     }
 } catch {
     fail("holding \(options.leases) leases: \(error)")

@@ -59,7 +59,8 @@ public struct HeldLease: Codable, Sendable {
         guard fd >= 0 else {
             let code = errno
             if code == ENOENT && !key.isIndirect {
-                throw VirtError(.systemError, .locking, "cannot lock \(label): '\(key.path)' does not exist", errno: code)
+                throw VirtError(
+                    .systemError, .locking, "cannot lock \(label): '\(key.path)' does not exist", errno: code)
             }
             throw Posix.failure("cannot open '\(key.path)' to lock \(label)", code)
         }

@@ -13,7 +13,10 @@ public struct LeaseClient: Sendable {
     public var connectTimeoutMs: Int
 
     /// A client for `paths`.
-    public init(paths: LockdPaths, daemonExecutable: String? = LeaseClient.defaultDaemonExecutable(), connectTimeoutMs: Int = 5000) {
+    public init(
+        paths: LockdPaths, daemonExecutable: String? = LeaseClient.defaultDaemonExecutable(),
+        connectTimeoutMs: Int = 5000
+    ) {
         self.paths = paths
         self.daemonExecutable = daemonExecutable
         self.connectTimeoutMs = connectTimeoutMs
@@ -28,14 +31,17 @@ public struct LeaseClient: Sendable {
         if let exe = try? Posix.canonicalPath("/proc/self/exe"), let slash = exe.lastIndex(of: "/") {
             candidates.append(String(exe[..<slash]) + "/virtlockd")
         }
-        candidates += ["/usr/local/sbin/virtlockd", "/usr/sbin/virtlockd", "/usr/local/bin/virtlockd", "/usr/bin/virtlockd"]
+        candidates += [
+            "/usr/local/sbin/virtlockd", "/usr/sbin/virtlockd", "/usr/local/bin/virtlockd", "/usr/bin/virtlockd",
+        ]
         return candidates.first { access($0, X_OK) == 0 }
     }
 
     /// A connection to the daemon, starting it when nobody listens on the socket.
     public func connect() throws(VirtError) -> LockConnection {
         do {
-            return LockConnection(fd: try UnixSocket.connect(path: paths.socketPath, timeoutMs: 0, waitForListener: false))
+            return LockConnection(
+                fd: try UnixSocket.connect(path: paths.socketPath, timeoutMs: 0, waitForListener: false))
         } catch let error where error.errno == ENOENT || error.errno == ECONNREFUSED {
             guard let daemonExecutable else {
                 throw VirtError(
@@ -64,7 +70,9 @@ public struct LeaseClient: Sendable {
                 }
                 let result = try connection.call(
                     .acquire,
-                    LockParams(lockspace: resource.lockspace, resource: resource.name, mode: resource.mode, label: resource.label))
+                    LockParams(
+                        lockspace: resource.lockspace, resource: resource.name, mode: resource.mode,
+                        label: resource.label))
                 if let lease = result.lease { leases.append(lease) }
             }
             return LeaseSession(connection: connection, owner: recorded, resources: resources, leases: leases)
@@ -76,7 +84,8 @@ public struct LeaseClient: Sendable {
 
     /// The daemon's status (starts no daemon).
     public func status() throws(VirtError) -> LockDaemonStatus {
-        let connection = LockConnection(fd: try UnixSocket.connect(path: paths.socketPath, timeoutMs: 0, waitForListener: false))
+        let connection = LockConnection(
+            fd: try UnixSocket.connect(path: paths.socketPath, timeoutMs: 0, waitForListener: false))
         do throws(LockCallError) {
             guard let status = try connection.call(.status).status else {
                 throw .connection(VirtError(.internalError, .rpc, "the lock daemon's status reply carries no status"))
@@ -89,7 +98,8 @@ public struct LeaseClient: Sendable {
 
     /// Every lease the daemon holds, of every owner (starts no daemon).
     public func allLeases() throws(VirtError) -> [LeaseRecord] {
-        let connection = LockConnection(fd: try UnixSocket.connect(path: paths.socketPath, timeoutMs: 0, waitForListener: false))
+        let connection = LockConnection(
+            fd: try UnixSocket.connect(path: paths.socketPath, timeoutMs: 0, waitForListener: false))
         do throws(LockCallError) {
             return try connection.call(.list, LockParams(all: true)).leases ?? []
         } catch {

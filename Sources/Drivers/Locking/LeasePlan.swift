@@ -98,13 +98,16 @@ public enum LeasePlan {
         if config.autoDiskLeases {
             for disk in disks where disk.access != .readOnly {
                 guard disk.path.hasPrefix("/") else {
-                    throw VirtError(.invalidArgument, .locking, "disk path '\(disk.path)' must be absolute to be leased")
+                    throw VirtError(
+                        .invalidArgument, .locking, "disk path '\(disk.path)' must be absolute to be leased")
                 }
                 let canonical = (try? Posix.canonicalPath(disk.path)) ?? disk.path
                 let mode: LeaseMode = disk.access == .shareable ? .shared : .exclusive
                 let label = "disk '\(disk.path)'"
                 if let directory = config.fileLockspaceDir {
-                    add(LeaseResource(lockspace: directory, name: SHA256.hexDigest(canonical), mode: mode, label: label))
+                    add(
+                        LeaseResource(lockspace: directory, name: SHA256.hexDigest(canonical), mode: mode, label: label)
+                    )
                 } else {
                     add(LeaseResource(lockspace: "", name: canonical, mode: mode, label: label))
                 }

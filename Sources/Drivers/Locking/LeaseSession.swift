@@ -47,7 +47,8 @@ public final class LeaseSession {
             }
             let result = try connection.call(
                 .acquire,
-                LockParams(lockspace: resource.lockspace, resource: resource.name, mode: resource.mode, label: resource.label))
+                LockParams(
+                    lockspace: resource.lockspace, resource: resource.name, mode: resource.mode, label: resource.label))
             if let lease = result.lease { leases.append(lease) }
         } catch {
             throw error.virtError

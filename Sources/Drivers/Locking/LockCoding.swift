@@ -235,7 +235,8 @@ extension LockResult: LockWireCodable {
         let object = try JSONObject(json, at: path)
         self.init(
             owner: try object.nested("owner", LeaseOwner.self), lease: try object.nested("lease", LeaseRecord.self),
-            leases: try object.list("leases", LeaseRecord.self), status: try object.nested("status", LockDaemonStatus.self))
+            leases: try object.list("leases", LeaseRecord.self),
+            status: try object.nested("status", LockDaemonStatus.self))
     }
 
     /// Writes a result.

@@ -87,7 +87,10 @@ public struct VirtlockdConfig: Sendable, Equatable {
         for item in text.split(whereSeparator: { $0 == " " || $0 == "\t" }) {
             let parts = item.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
             guard parts.count >= 2, let level = Int(parts[0]), (1...4).contains(level) else {
-                throw file.problem("log_outputs", "log output '\(item)' must look like LEVEL:stderr, LEVEL:file:PATH or LEVEL:syslog:NAME with LEVEL 1-4")
+                throw file.problem(
+                    "log_outputs",
+                    "log output '\(item)' must look like LEVEL:stderr, LEVEL:file:PATH or LEVEL:syslog:NAME with LEVEL 1-4"
+                )
             }
             switch (parts[1], parts.count) {
             case ("stderr", 2): outputs.append(LogOutput(level: level, destination: .stderr))
@@ -96,7 +99,9 @@ public struct VirtlockdConfig: Sendable, Equatable {
             case ("syslog", 3) where !parts[2].isEmpty:
                 outputs.append(LogOutput(level: level, destination: .syslog(parts[2])))
             default:
-                throw file.problem("log_outputs", "log output '\(item)' is not supported: use stderr, file:/ABSOLUTE/PATH or syslog:NAME")
+                throw file.problem(
+                    "log_outputs",
+                    "log output '\(item)' is not supported: use stderr, file:/ABSOLUTE/PATH or syslog:NAME")
             }
         }
         return outputs
@@ -130,7 +135,8 @@ public struct LockdConfig: Sendable, Equatable {
         config.requireLeaseForDisks = try file.boolean("require_lease_for_disks") ?? !config.autoDiskLeases
         if let directory = try file.string("file_lockspace_dir"), !directory.isEmpty {
             guard directory.hasPrefix("/") else {
-                throw file.problem("file_lockspace_dir", "'file_lockspace_dir' must be an absolute path, not '\(directory)'")
+                throw file.problem(
+                    "file_lockspace_dir", "'file_lockspace_dir' must be an absolute path, not '\(directory)'")
             }
             config.fileLockspaceDir = directory
         }

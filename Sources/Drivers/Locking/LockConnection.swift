@@ -26,8 +26,12 @@ public final class LockConnection {
 
     /// Calls `method` and returns its result, or throws the daemon's error (as `LockWireError`
     /// wrapped in a `VirtError` by the caller) or a connection failure.
-    public func call(_ method: LockProtocol.Method, _ params: LockParams = LockParams()) throws(LockCallError) -> LockResult {
-        guard !closed else { throw .connection(VirtError(.operationInvalid, .locking, "the lock daemon connection is closed")) }
+    public func call(_ method: LockProtocol.Method, _ params: LockParams = LockParams()) throws(LockCallError)
+        -> LockResult
+    {
+        guard !closed else {
+            throw .connection(VirtError(.operationInvalid, .locking, "the lock daemon connection is closed"))
+        }
         let id = nextID
         nextID += 1
         do {
@@ -41,7 +45,8 @@ public final class LockConnection {
         let reply = try readReply()
         if let error = reply.error { throw .daemon(error) }
         guard reply.id == id, let result = reply.result else {
-            throw .connection(VirtError(.internalError, .rpc, "the lock daemon answered request \(id) with reply \(reply.id ?? -1)"))
+            throw .connection(
+                VirtError(.internalError, .rpc, "the lock daemon answered request \(id) with reply \(reply.id ?? -1)"))
         }
         return result
     }

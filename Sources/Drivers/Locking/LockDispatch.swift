@@ -46,7 +46,9 @@ public enum LockDispatch {
         guard let name = request.method, let method = LockProtocol.Method(rawValue: name) else {
             let known = LockProtocol.Method.allCases.map(\.rawValue).joined(separator: ", ")
             return .reject(
-                failure(id, LockProtocol.ErrorCode.unknownMethod, "unknown method '\(request.method ?? "")' (known: \(known))"))
+                failure(
+                    id, LockProtocol.ErrorCode.unknownMethod,
+                    "unknown method '\(request.method ?? "")' (known: \(known))"))
         }
         return .call(Call(id: id, method: method, params: request.params ?? LockParams()))
     }
@@ -75,7 +77,8 @@ public enum LockDispatch {
                 try table.release(client, key: try key(params))
                 return LockReply(id: call.id, result: LockResult())
             case .list:
-                return LockReply(id: call.id, result: LockResult(leases: try table.list(client, all: params.all ?? false)))
+                return LockReply(
+                    id: call.id, result: LockResult(leases: try table.list(client, all: params.all ?? false)))
             case .status:
                 return LockReply(id: call.id, result: LockResult(status: status(table)))
             }
@@ -93,7 +96,9 @@ public enum LockDispatch {
             id: reply.id,
             error: LockWireError(
                 code: LockProtocol.ErrorCode.systemError,
-                message: count.map { "the list of \($0) leases does not fit one 1 MiB frame; list one owner's leases instead" }
+                message: count.map {
+                    "the list of \($0) leases does not fit one 1 MiB frame; list one owner's leases instead"
+                }
                     ?? "the reply does not fit one 1 MiB frame"))
         return (try? LockWire.encode(fallback)) ?? []
     }

@@ -67,7 +67,8 @@ public struct LockTable: Sendable {
         let label = suppliedLabel.flatMap { $0.isEmpty || $0.utf8.count > 4096 ? nil : $0 } ?? Self.defaultLabel(key)
         if let existing = client.leases[key] {
             guard existing.mode == mode else {
-                throw invalid("\(existing.label) is already held \(existing.mode.rawValue) by this owner; release it first")
+                throw invalid(
+                    "\(existing.label) is already held \(existing.mode.rawValue) by this owner; release it first")
             }
             return record(existing, owner)
         }
@@ -120,7 +121,9 @@ public struct LockTable: Sendable {
             guard let client = clients[id], let owner = client.owner else { throw notRegistered() }
             records = client.leases.values.map { record($0, owner) }
         }
-        return records.sorted { ($0.owner.name, $0.lockspace, $0.resource) < ($1.owner.name, $1.lockspace, $1.resource) }
+        return records.sorted {
+            ($0.owner.name, $0.lockspace, $0.resource) < ($1.owner.name, $1.lockspace, $1.resource)
+        }
     }
 
     /// Registered owners.
