@@ -284,6 +284,31 @@ import VirtBase
         }
     }
 
+    @Test func configAndPidFileOptions() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        dir.write("custom.conf", "host_name = \"custom-host\"\nlog_level = 4\n")
+        let pidFile = dir.path + "/custom.pid"
+        let process = TestProcess([
+            TestProcess.virtlockd, "--root", dir.path, "-f", dir.path + "/custom.conf", "-p", pidFile,
+        ])
+        let client = LeaseClient(paths: LockdPaths.embed(root: dir.path), daemonExecutable: nil)
+        let status = try retrying { try client.status() }
+        #expect(status.host == "custom-host")
+        #expect(status.pid == process.pid)
+        let written = String(decoding: Posix.readFile(pidFile) ?? [], as: UTF8.self)
+        #expect(written == "\(process.pid)\n")
+        process.signal(SIGTERM)
+        #expect(process.wait() == 0)
+        #expect(access(pidFile, F_OK) != 0)
+
+        // A bad configuration stops the start with the file and line named.
+        dir.write("bad.conf", "log_level = 2\nmax_clientz = 5\n")
+        let (code, _, errors) = TestProcess.run([TestProcess.virtlockd, "--root", dir.path, "-f", dir.path + "/bad.conf"])
+        #expect(code == 1)
+        #expect(errors.contains("\(dir.path)/bad.conf:2: unknown setting 'max_clientz'"), "\(errors)")
+    }
+
     @Test func sigtermStopsCleanly() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
