@@ -304,7 +304,9 @@ import VirtBase
 
         // A bad configuration stops the start with the file and line named.
         dir.write("bad.conf", "log_level = 2\nmax_clientz = 5\n")
-        let (code, _, errors) = TestProcess.run([TestProcess.virtlockd, "--root", dir.path, "-f", dir.path + "/bad.conf"])
+        let (code, _, errors) = TestProcess.run([
+            TestProcess.virtlockd, "--root", dir.path, "-f", dir.path + "/bad.conf",
+        ])
         #expect(code == 1)
         #expect(errors.contains("\(dir.path)/bad.conf:2: unknown setting 'max_clientz'"), "\(errors)")
     }
