@@ -44,4 +44,33 @@ import Testing
             try splitter.next()
         } throws: { ($0 as! LockWireError).code == LockProtocol.ErrorCode.frameTooLarge }
     }
+
+    @Test func hostileJSONIsRefusedWithoutHarm() throws {
+        // Deep nesting stops at the depth limit instead of exhausting the stack.
+        #expect(JSONValue.parse(Array(String(repeating: "[", count: 100_000).utf8)) == nil)
+        #expect(JSONValue.parse(Array("{\"a\":1} trailing".utf8)) == nil)
+        #expect(JSONValue.parse(Array("\"\\ud800\"".utf8)) == nil)  // lone surrogate
+        #expect(JSONValue.parse(Array("01".utf8)) == nil)
+        #expect(JSONValue.parse(Array("\"\\u00e9\\ud83d\\ude00\"".utf8)) == .string("é😀"))
+        // Every truncation and single-byte corruption of a valid request parses or is refused, never crashes.
+        let valid = Array(
+            #"{"version":1,"id":12,"method":"acquire","params":{"lockspace":"","resource":"/srv/a b\"c.img","mode":"shared"}}"#
+                .utf8)
+        #expect(JSONValue.parse(valid) != nil)
+        var generator = SystemRandomNumberGenerator()
+        for length in 0..<valid.count { _ = LockDispatch.parse(Array(valid[0..<length])) }
+        for _ in 0..<2000 {
+            var corrupted = valid
+            corrupted[Int.random(in: 0..<valid.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+            _ = LockDispatch.parse(corrupted)
+        }
+    }
+
+    @Test func writerEscapesWhatTheReaderReads() throws {
+        let owner = LeaseOwner(uuid: "u", name: "we\"ird\\name\n\u{01}é", pid: 42, host: "h")
+        var writer = JSONWriter()
+        owner.write(to: &writer)
+        let parsed = try #require(JSONValue.parse(writer.bytes))
+        #expect(try LeaseOwner(json: parsed, at: "") == owner)
+    }
 }
