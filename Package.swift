@@ -34,6 +34,8 @@ let package = Package(
                 swiftSettings: strict),
         .target(name: "Security", dependencies: ["VirtBase", "CVirtShims", "CSELinux"],
                 path: "Sources/Drivers/Security", swiftSettings: strict),
+        .target(name: "Locking", dependencies: ["VirtBase", "CVirtShims"], path: "Sources/Drivers/Locking",
+                swiftSettings: strict),
 
         // Drivers.
         .target(name: "TestDriver", dependencies: ["VirtCore"], path: "Sources/Drivers/Test",
@@ -45,7 +47,7 @@ let package = Package(
         .executableTarget(name: "virtsh", dependencies: ["VirtCore", "TestDriver", "KVMDriver", "CEdit", "CVirtShims"],
                           swiftSettings: strict),
         .executableTarget(name: "virt-kvm", dependencies: ["KVM", "VirtBase", "CVirtShims"], swiftSettings: strict),
-        .executableTarget(name: "virtlockd", dependencies: ["VirtBase", "CVirtShims"], swiftSettings: strict),
+        .executableTarget(name: "virtlockd", dependencies: ["Locking", "VirtBase", "CVirtShims"], swiftSettings: strict),
         // Test support and measures.
         .executableTarget(name: "virt-seccomp-probe", dependencies: ["Security"], path: "Tests/SeccompProbe",
                           swiftSettings: strict),
@@ -59,6 +61,8 @@ let package = Package(
                           swiftSettings: strict),
         .executableTarget(name: "bench-xml", dependencies: ["VirtCore"], path: "benchmarks/bench-xml",
                           swiftSettings: strict),
+        .executableTarget(name: "bench-lock", dependencies: ["Locking", "VirtBase"], path: "benchmarks/bench-lock",
+                          swiftSettings: strict),
 
         // Tests: one target per module.
         .testTarget(name: "VirtBaseTests", dependencies: ["VirtBase"], swiftSettings: strict),
@@ -66,6 +70,7 @@ let package = Package(
         .testTarget(name: "TestDriverTests", dependencies: ["TestDriver", "VirtCore"], swiftSettings: strict),
         .testTarget(name: "KVMDriverTests", dependencies: ["KVMDriver", "VirtCore"], swiftSettings: strict),
         .testTarget(name: "KVMTests", dependencies: ["KVM"], exclude: ["Guests"], swiftSettings: strict),
+        .testTarget(name: "LockingTests", dependencies: ["Locking", "VirtBase", "virtlockd"], swiftSettings: strict),
         .testTarget(name: "HostTests", dependencies: ["Host"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "SecurityTests", dependencies: ["Security", "virt-seccomp-probe"], swiftSettings: strict),
         .testTarget(name: "virtshTests", dependencies: ["VirtCore"], exclude: ["Snapshots"], swiftSettings: strict),
