@@ -51,6 +51,6 @@ let package = Package(
         .testTarget(name: "KVMDriverTests", dependencies: ["KVMDriver", "VirtCore"], swiftSettings: strict),
         .testTarget(name: "KVMTests", dependencies: ["KVM"], exclude: ["Guests"], swiftSettings: strict),
         .testTarget(name: "HostTests", dependencies: ["Host"], exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "virtshTests", dependencies: ["VirtCore"], exclude: ["Snapshots"], swiftSettings: strict),
+        .testTarget(name: "virtshTests", dependencies: ["VirtCore", "virtsh"], exclude: ["Snapshots"], swiftSettings: strict),
     ]
 )
