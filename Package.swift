@@ -15,6 +15,7 @@ let package = Package(
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        .systemLibrary(name: "CSELinux", pkgConfig: "libselinux", providers: [.apt(["libselinux1-dev"])]),
         .target(name: "CVirtShims", cSettings: strictC),
 
         // The shared vocabulary: errors, cpusets, frames, .conf files. Standard library only.
@@ -31,6 +32,10 @@ let package = Package(
                 swiftSettings: strict),
         .target(name: "Host", dependencies: ["VirtBase", "CVirtShims"], path: "Sources/Drivers/Host",
                 swiftSettings: strict),
+        .target(name: "Security", dependencies: ["VirtBase", "CVirtShims", "CSELinux"],
+                path: "Sources/Drivers/Security", swiftSettings: strict),
+        .target(name: "Locking", dependencies: ["VirtBase", "CVirtShims"], path: "Sources/Drivers/Locking",
+                swiftSettings: strict),
 
         // Drivers.
         .target(name: "TestDriver", dependencies: ["VirtCore"], path: "Sources/Drivers/Test",
@@ -42,7 +47,22 @@ let package = Package(
         .executableTarget(name: "virtsh", dependencies: ["VirtCore", "TestDriver", "KVMDriver", "CEdit", "CVirtShims"],
                           swiftSettings: strict),
         .executableTarget(name: "virt-kvm", dependencies: ["KVM", "VirtBase", "CVirtShims"], swiftSettings: strict),
-        .executableTarget(name: "virtlockd", dependencies: ["VirtBase", "CVirtShims"], swiftSettings: strict),
+        .executableTarget(name: "virtlockd", dependencies: ["Locking", "VirtBase", "CVirtShims"], swiftSettings: strict),
+        // Test support and measures.
+        .executableTarget(name: "virt-seccomp-probe", dependencies: ["Security"], path: "Tests/SeccompProbe",
+                          swiftSettings: strict),
+        .executableTarget(name: "security-bench", dependencies: ["Security"], path: "benchmarks/security",
+                          swiftSettings: strict),
+
+        // Test support and benchmarks.
+        .executableTarget(name: "virt-store-stress", dependencies: ["VirtCore"], path: "Tests/StoreStress",
+                          swiftSettings: strict),
+        .executableTarget(name: "bench-store", dependencies: ["VirtCore"], path: "benchmarks/bench-store",
+                          swiftSettings: strict),
+        .executableTarget(name: "bench-xml", dependencies: ["VirtCore"], path: "benchmarks/bench-xml",
+                          swiftSettings: strict),
+        .executableTarget(name: "bench-lock", dependencies: ["Locking", "VirtBase"], path: "benchmarks/bench-lock",
+                          swiftSettings: strict),
 
         // Tests: one target per module.
         .testTarget(name: "VirtBaseTests", dependencies: ["VirtBase"], swiftSettings: strict),
@@ -50,7 +70,9 @@ let package = Package(
         .testTarget(name: "TestDriverTests", dependencies: ["TestDriver", "VirtCore"], swiftSettings: strict),
         .testTarget(name: "KVMDriverTests", dependencies: ["KVMDriver", "VirtCore"], swiftSettings: strict),
         .testTarget(name: "KVMTests", dependencies: ["KVM"], exclude: ["Guests"], swiftSettings: strict),
+        .testTarget(name: "LockingTests", dependencies: ["Locking", "VirtBase", "virtlockd"], swiftSettings: strict),
         .testTarget(name: "HostTests", dependencies: ["Host"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "SecurityTests", dependencies: ["Security", "virt-seccomp-probe"], swiftSettings: strict),
         .testTarget(name: "virtshTests", dependencies: ["VirtCore", "virtsh"], exclude: ["Snapshots"], swiftSettings: strict),
     ]
 )

@@ -79,6 +79,8 @@ public struct Interface: Sendable, Equatable {
     /// The `<source>` attribute that names it: network=, bridge= or dev=.
     public var sourceAttribute: String?
     public var sourceValue: String?
+    /// `<source mode>` for type='direct' (`vepa`, `bridge`, `private`, `passthrough`).
+    public var sourceMode: String?
     public var model: String?
     /// `<target dev>`: output-only.
     public var targetDev: String?
@@ -94,6 +96,8 @@ public struct CharDevice: Sendable, Equatable {
     public var sourceMode: String?
     /// `<source append='on|off'>` for file.
     public var sourceAppend: OnOff?
+    /// `<source><seclabel/></source>` for file and unix sources.
+    public var sourceSeclabels: [DeviceSecurityLabel] = []
     /// `<target type port>`.
     public var targetType: String?
     public var targetPort: Int?

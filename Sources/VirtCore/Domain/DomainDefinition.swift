@@ -3,8 +3,9 @@ public import VirtBase
 
 /// A domain as libvirt's domain XML describes it: the persistent definition, value types only.
 ///
-/// Parsing (`DomainDefinition+Parse`), post-parse defaults, validation (`+Validate`) and formatting
-/// (`+Format`) are separate steps, as in libvirt's `src/conf`. All memory sizes are held in KiB.
+/// Parsing (`DomainXMLParser`), post-parse defaults (`DomainPostParse`), validation (`DomainValidator`) and
+/// formatting (`DomainXMLFormatter`) are separate steps, as in libvirt's `src/conf`; `DomainXML` runs them.
+/// All memory sizes are held in KiB.
 public struct DomainDefinition: Sendable, Equatable {
     /// `<domain type=...>`: the hypervisor type (`kvm`, `test`, ...).
     public var type: DomainType

@@ -1,0 +1,55 @@
+import Foundation
+import Host
+import VirtCore
+
+/// `nodeinfo` and `capabilities` for kvm://, read from the host's sysfs and procfs by the Host module.
+extension KVMDriver {
+    /// `nodeinfo`: libvirt's node information rules over the host topology.
+    func hostNodeInfo() throws -> VirtCore.NodeInfo {
+        let info = try HostNodeInfo(try HostTopology.read(root: hostRoot))
+        return VirtCore.NodeInfo(
+            model: info.model, cpus: info.cpus, mhz: info.mhz, nodes: info.nodes, sockets: info.sockets,
+            cores: info.cores, threads: info.threads, memoryKiB: info.memoryKiB)
+    }
+
+    /// `capabilities`: the host CPU, its page sizes and NUMA topology, and the guests this driver runs.
+    func hostCapabilities() throws -> Capabilities {
+        let topology = try HostTopology.read(root: hostRoot)
+        var cpu = Capabilities.HostCPU(arch: topology.arch)
+        cpu.model = topology.cpuModelName
+        cpu.pageSizesKiB = topology.pageSizesKiB
+        var host = Capabilities.Host(cpu: cpu)
+        host.iommuSupport = false
+        host.cells = topology.nodes.map { node in
+            let cell = CapabilitiesCell(node: node, in: topology)
+            var result = Capabilities.NUMACell(id: cell.id, memoryKiB: cell.memoryKiB)
+            result.pages = cell.pages.map { .init(sizeKiB: $0.sizeKiB, count: $0.count) }
+            result.distances = cell.distances.map { .init(id: $0.node, value: $0.value) }
+            result.cpus = cell.cpus.map { cpu in
+                guard let place = cpu.topology else { return .init(id: cpu.id) }
+                return .init(
+                    id: cpu.id, socketID: place.socket, dieID: place.die, coreID: place.core,
+                    siblings: place.siblings)
+            }
+            return result
+        }
+        host.securityModels = [Capabilities.SecurityModel(model: "none", doi: "0")]
+        var guest = Capabilities.Guest(
+            osType: "hvm", arch: topology.arch, wordSize: topology.arch == "x86_64" ? 64 : 32,
+            emulator: KVMDriver.hypervisorExecutablePath, domainTypes: ["kvm"])
+        // The in-kernel LAPIC is always there; ACPI tables are not built yet, so ACPI is off and cannot be turned on.
+        guest.features = [
+            .init(name: "acpi", defaultOn: false, toggle: false), .init(name: "apic", defaultOn: true, toggle: false),
+        ]
+        return Capabilities(host: host, guests: [guest])
+    }
+
+    /// The `virt-kvm` executable that runs guests: beside the running program (installed or built together).
+    static var hypervisorExecutablePath: String {
+        let environment = ProcessInfo.processInfo.environment
+        if let path = environment["SWIFT_VIRT_KVM_BINARY"], !path.isEmpty { return path }
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
+        let directory = exe.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        return (directory.isEmpty ? "." : directory) + "/virt-kvm"
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import VirtCore
+
+/// The `kvm://` driver: definitions, autostart and status in the URI's SQLite store.
+///
+/// This is the persistent half: define, undefine, lookup, list, dumpxml, autostart, dominfo and domstate.
+/// Starting a guest needs the embedded hypervisor's supervisor, which is wired in separately; until then
+/// `start` and the calls that act on a running guest answer with a clear error.
+public final class KVMDriver: Driver {
+    /// The canonical URI.
+    public let uri: String
+    /// `KVM`.
+    public let typeName = "KVM"
+    /// The running kernel's version (`6.1.0`): KVM lives in the kernel.
+    public let hypervisorVersion: String
+    /// The URI's file locations.
+    public let paths: URIPaths
+    /// The URI's state store.
+    public let store: StateStore
+    /// The root the host probes read from: `/`, or a fixture tree (`$SWIFT_VIRT_HOST_ROOT`, tests).
+    public let hostRoot: String
+
+    /// Creates the URI's directories (0700 for session and embed trees) and opens its store.
+    public init(paths: URIPaths, hostRoot: String? = nil) throws {
+        self.paths = paths
+        let environmentRoot = ProcessInfo.processInfo.environment["SWIFT_VIRT_HOST_ROOT"] ?? ""
+        self.hostRoot = hostRoot ?? (environmentRoot.isEmpty ? "/" : environmentRoot)
+        uri = paths.canonicalURI
+        hypervisorVersion = SystemIdentity.numericVersion(of: SystemIdentity.kernelRelease())
+        try paths.createDirectories()
+        store = try StateStore(path: paths.storePath)
+    }
+
+    // MARK: Host
+
+    public func hostname() throws -> String { try SystemIdentity.hostname() }
+
+    public func capabilitiesXML() throws -> String { try hostCapabilities().xml() }
+
+    public func nodeInfo() throws -> VirtCore.NodeInfo { try hostNodeInfo() }
+
+    // MARK: Queries
+
+    public func listDomains() throws -> [DomainSummary] { try store.listSummaries() }
+
+    public func lookup(_ key: DomainLookupKey) throws -> DomainSummary { try store.require(key) }
+
+    public func definition(_ uuid: UUID, live: Bool) throws -> DomainDefinition {
+        let summary = try store.require(.uuid(uuid))
+        if live, summary.id != nil, let xml = try store.runtimeStatus(uuid)?.liveXML {
+            return try parseStored(xml, name: summary.name, what: "live definition")
+        }
+        return try parseStored(try store.definitionXML(uuid), name: summary.name, what: "definition")
+    }
+
+    /// `dominfo`: the OS type, vCPUs and memory of the definition; no CPU time while inactive.
+    public func info(_ uuid: UUID) throws -> DomainInfo {
+        let summary = try store.require(.uuid(uuid))
+        let definition = try definition(uuid, live: summary.id != nil)
+        return DomainInfo(
+            osType: definition.os.type, vcpus: definition.vcpu.currentCount, cpuTimeNs: 0,
+            maxMemoryKiB: definition.memoryKiB, memoryKiB: definition.currentMemoryKiB)
+    }
+
+    private func parseStored(_ xml: String, name: String, what: String) throws -> DomainDefinition {
+        var options = DomainXMLParseOptions()
+        options.sourceName = "\(paths.storePath) (domain '\(name)')"
+        do {
+            return try DomainXML.parse(xml, options: options).definition
+        } catch let error as VirtError {
+            throw VirtError(
+                .internalError, .kvm,
+                "the stored \(what) of domain '\(name)' in '\(paths.storePath)' cannot be read back: "
+                    + "\(error.description)")
+        }
+    }
+
+    // MARK: Definitions
+
+    /// Stores the definition as canonical XML, with name, uuid and title in columns for `list`.
+    @discardableResult
+    public func define(_ definition: DomainDefinition) throws -> DomainSummary {
+        guard definition.type == .kvm else {
+            throw VirtError(
+                .configUnsupported, .kvm,
+                "domain '\(definition.name)' has type '\(definition.type.rawValue)'; the kvm:// driver runs "
+                    + "<domain type='kvm'> only")
+        }
+        return try store.define(
+            name: definition.name, uuid: definition.uuid, xml: DomainXML.format(definition),
+            title: definition.title)
+    }
+
+    public func undefine(_ uuid: UUID) throws { try store.undefine(uuid) }
+
+    public func setAutostart(_ uuid: UUID, _ enabled: Bool) throws { try store.setAutostart(uuid, enabled) }
+
+    // MARK: Lifecycle
+
+    public func start(_ uuid: UUID, flags: StartFlags) throws {
+        let domain = try store.require(.uuid(uuid))
+        if domain.id != nil { throw VirtError(.operationInvalid, .kvm, "domain is already running") }
+        throw VirtError(
+            .operationUnsupported, .kvm,
+            "cannot start domain '\(domain.name)': starting guests arrives with the embedded hypervisor, "
+                + "which this build does not include yet; define, dumpxml, edit and autostart work meanwhile")
+    }
+
+    public func shutdown(_ uuid: UUID) throws { try requireRunning(uuid, "shut down") }
+    public func destroy(_ uuid: UUID, graceful: Bool) throws { try requireRunning(uuid, "destroy") }
+    public func reboot(_ uuid: UUID) throws { try requireRunning(uuid, "reboot") }
+    public func reset(_ uuid: UUID) throws { try requireRunning(uuid, "reset") }
+    public func suspend(_ uuid: UUID) throws { try requireRunning(uuid, "suspend") }
+    public func resume(_ uuid: UUID) throws { try requireRunning(uuid, "resume") }
+
+    /// libvirt's `domain is not running` for an inactive domain; an active one (which only the
+    /// hypervisor integration can create) gets the same clear "not yet" as `start`.
+    private func requireRunning(_ uuid: UUID, _ action: String) throws {
+        let domain = try store.require(.uuid(uuid))
+        guard domain.id != nil else { throw VirtError(.operationInvalid, .kvm, "domain is not running") }
+        throw VirtError(
+            .operationUnsupported, .kvm,
+            "cannot \(action) domain '\(domain.name)': controlling running guests arrives with the embedded "
+                + "hypervisor, which this build does not include yet")
+    }
+}

@@ -1,0 +1,132 @@
+import CVirtShims
+import Glibc
+import VirtBase
+
+/// The client side of virtlockd for the domain's supervisor and the driver: connects to the URI
+/// root's daemon (starting one when none listens), and takes a domain's leases all or none.
+public struct LeaseClient: Sendable {
+    /// The URI root's directories.
+    public var paths: LockdPaths
+    /// The `virtlockd` to start when none listens; nil = never start one.
+    public var daemonExecutable: String?
+    /// How long to wait for a daemon to accept the connection, in milliseconds.
+    public var connectTimeoutMs: Int
+
+    /// A client for `paths`.
+    public init(
+        paths: LockdPaths, daemonExecutable: String? = LeaseClient.defaultDaemonExecutable(),
+        connectTimeoutMs: Int = 5000
+    ) {
+        self.paths = paths
+        self.daemonExecutable = daemonExecutable
+        self.connectTimeoutMs = connectTimeoutMs
+    }
+
+    /// `$SWIFT_VIRT_VIRTLOCKD`, else `virtlockd` beside the running executable, else the installed one.
+    public static func defaultDaemonExecutable() -> String? {
+        if let explicit = getenv("SWIFT_VIRT_VIRTLOCKD").map({ String(cString: $0) }), !explicit.isEmpty {
+            return explicit
+        }
+        var candidates: [String] = []
+        if let exe = try? Posix.canonicalPath("/proc/self/exe"), let slash = exe.lastIndex(of: "/") {
+            candidates.append(String(exe[..<slash]) + "/virtlockd")
+        }
+        candidates += [
+            "/usr/local/sbin/virtlockd", "/usr/sbin/virtlockd", "/usr/local/bin/virtlockd", "/usr/bin/virtlockd",
+        ]
+        return candidates.first { access($0, X_OK) == 0 }
+    }
+
+    /// A connection to the daemon, starting it when nobody listens on the socket.
+    public func connect() throws(VirtError) -> LockConnection {
+        do {
+            return LockConnection(
+                fd: try UnixSocket.connect(path: paths.socketPath, timeoutMs: 0, waitForListener: false))
+        } catch let error where error.errno == ENOENT || error.errno == ECONNREFUSED {
+            guard let daemonExecutable else {
+                throw VirtError(
+                    .operationFailed, .locking,
+                    "no lock daemon listens on '\(paths.socketPath)' and none can be started (virtlockd not found; "
+                        + "set SWIFT_VIRT_VIRTLOCKD or install virtlockd)")
+            }
+            try startDaemon(daemonExecutable)
+            return LockConnection(
+                fd: try UnixSocket.connect(path: paths.socketPath, timeoutMs: connectTimeoutMs, waitForListener: true))
+        }
+    }
+
+    /// Registers `owner` on a new connection and takes every resource; on any refusal nothing is held
+    /// (the connection is closed, which releases what was taken) and the error names the resource and,
+    /// where known, its holder: `resource busy: disk '/srv/a.img' is leased by domain 'web2' (uuid …) on host 'b'`.
+    public func acquire(owner: LeaseOwner, resources: [LeaseResource]) throws(VirtError) -> LeaseSession {
+        let connection = try connect()
+        do throws(LockCallError) {
+            let recorded = try connection.call(.register, LockParams(owner: owner)).owner ?? owner
+            var lockspaces: Set<String> = []
+            var leases: [LeaseRecord] = []
+            for resource in resources {
+                if !resource.lockspace.isEmpty && lockspaces.insert(resource.lockspace).inserted {
+                    _ = try connection.call(.addLockspace, LockParams(lockspace: resource.lockspace))
+                }
+                let result = try connection.call(
+                    .acquire,
+                    LockParams(
+                        lockspace: resource.lockspace, resource: resource.name, mode: resource.mode,
+                        label: resource.label))
+                if let lease = result.lease { leases.append(lease) }
+            }
+            return LeaseSession(connection: connection, owner: recorded, resources: resources, leases: leases)
+        } catch {
+            connection.close()
+            throw error.virtError
+        }
+    }
+
+    /// The daemon's status (starts no daemon).
+    public func status() throws(VirtError) -> LockDaemonStatus {
+        let connection = LockConnection(
+            fd: try UnixSocket.connect(path: paths.socketPath, timeoutMs: 0, waitForListener: false))
+        do throws(LockCallError) {
+            guard let status = try connection.call(.status).status else {
+                throw .connection(VirtError(.internalError, .rpc, "the lock daemon's status reply carries no status"))
+            }
+            return status
+        } catch {
+            throw error.virtError
+        }
+    }
+
+    /// Every lease the daemon holds, of every owner (starts no daemon).
+    public func allLeases() throws(VirtError) -> [LeaseRecord] {
+        let connection = LockConnection(
+            fd: try UnixSocket.connect(path: paths.socketPath, timeoutMs: 0, waitForListener: false))
+        do throws(LockCallError) {
+            return try connection.call(.list, LockParams(all: true)).leases ?? []
+        } catch {
+            throw error.virtError
+        }
+    }
+
+    /// Starts `virtlockd --daemon` for this URI root and waits until it is ready (or another daemon
+    /// won the race to start).
+    private func startDaemon(_ executable: String) throws(VirtError) {
+        let arguments = [
+            executable, "--daemon", "--config-dir", paths.configDirectory, "--run-dir", paths.runDirectory,
+        ]
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
+        argv.append(nil)
+        defer { for pointer in argv { free(pointer) } }
+        let pid = cvirt_spawn_session(executable, &argv, environ)
+        guard pid > 0 else { throw Posix.failure("cannot start the lock daemon '\(executable)'") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exited = status & 0x7f == 0
+        let code = (status >> 8) & 0xff
+        guard exited && code == 0 else {
+            throw VirtError(
+                .operationFailed, .locking,
+                "the lock daemon '\(executable)' failed to start (exit status \(code)); "
+                    + "see its log or run it with --verbose in the foreground")
+        }
+    }
+}

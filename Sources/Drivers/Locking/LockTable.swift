@@ -1,0 +1,202 @@
+import Glibc
+import VirtBase
+
+/// The daemon's bookkeeping: who is connected, as which owner, holding what. Not thread-safe; the
+/// server keeps it behind one mutex. Every lease is an OFD lock on its own open file description, so
+/// the kernel arbitrates between owners of this daemon exactly as between daemons on other hosts.
+public struct LockTable: Sendable {
+    /// A client connection's state.
+    public struct Client: Codable, Sendable {
+        /// The registered owner, nil until `register`.
+        public var owner: LeaseOwner?
+        /// The leases this connection holds.
+        public var leases: [LeaseKey: HeldLease] = [:]
+    }
+
+    /// The host name recorded for owners that do not name one.
+    public let hostName: String
+    /// Connections by id.
+    public private(set) var clients: [UInt64: Client] = [:]
+    /// Which connections hold each locked file (to name a local holder).
+    private var holders: [FileIdentity: [UInt64]] = [:]
+    /// Leases held, all connections together.
+    public private(set) var leaseCount = 0
+
+    /// An empty table.
+    public init(hostName: String) { self.hostName = hostName }
+
+    /// Records a new connection.
+    public mutating func connect(_ id: UInt64) { clients[id] = Client() }
+
+    /// Forgets a connection and ends every lease it held.
+    public mutating func disconnect(_ id: UInt64) {
+        guard let client = clients.removeValue(forKey: id) else { return }
+        for lease in client.leases.values { forget(lease, of: id) }
+    }
+
+    /// Names the owner of a connection. Re-registering with a different owner while holding leases is
+    /// refused.
+    public mutating func register(_ id: UInt64, _ owner: LeaseOwner) throws(LockWireError) -> LeaseOwner {
+        guard !owner.uuid.isEmpty, owner.uuid.utf8.count <= 64 else {
+            throw invalid("register needs the owner's 'uuid' (at most 64 bytes)")
+        }
+        guard !owner.name.isEmpty, owner.name.utf8.count <= 1024 else {
+            throw invalid("register needs the owner's 'name' (at most 1024 bytes)")
+        }
+        guard owner.pid > 0 else { throw invalid("register needs the owner's 'pid', a positive process id") }
+        var recorded = owner
+        if recorded.host?.isEmpty ?? true { recorded.host = hostName }
+        guard var client = clients[id] else { throw invalid("unknown connection") }
+        if let current = client.owner, current != recorded, !client.leases.isEmpty {
+            throw LockWireError(
+                code: LockProtocol.ErrorCode.invalidParams,
+                message: "this connection already holds leases for domain '\(current.name)' (uuid \(current.uuid)); "
+                    + "open a new connection for another owner")
+        }
+        client.owner = recorded
+        clients[id] = client
+        return recorded
+    }
+
+    /// Takes `key` for connection `id`.
+    public mutating func acquire(
+        _ id: UInt64, key: LeaseKey, mode: LeaseMode, label suppliedLabel: String?
+    ) throws(LockWireError) -> LeaseRecord {
+        guard var client = clients[id], let owner = client.owner else { throw notRegistered() }
+        try Self.check(key)
+        let label = suppliedLabel.flatMap { $0.isEmpty || $0.utf8.count > 4096 ? nil : $0 } ?? Self.defaultLabel(key)
+        if let existing = client.leases[key] {
+            guard existing.mode == mode else {
+                throw invalid(
+                    "\(existing.label) is already held \(existing.mode.rawValue) by this owner; release it first")
+            }
+            return record(existing, owner)
+        }
+        let result: HeldLease.TakeResult
+        do {
+            result = try HeldLease.take(key: key, mode: mode, label: label)
+        } catch {
+            throw LockWireError(code: LockProtocol.ErrorCode.systemError, message: error.description)
+        }
+        switch result {
+        case .taken(let lease):
+            lease.writeIdentity(owner)
+            client.leases[key] = lease
+            clients[id] = client
+            holders[lease.file, default: []].append(id)
+            leaseCount += 1
+            return record(lease, owner)
+        case .busy(let file, let text):
+            var holder = text.flatMap(HeldLease.decodeIdentity)
+            for other in holders[file] ?? [] where other != id {
+                if let local = clients[other]?.owner {
+                    holder = local
+                    break
+                }
+            }
+            throw LockWireError(
+                code: LockProtocol.ErrorCode.resourceBusy, message: Self.busyMessage(label, holder), holder: holder)
+        }
+    }
+
+    /// Ends the lease on `key` held by connection `id`.
+    public mutating func release(_ id: UInt64, key: LeaseKey) throws(LockWireError) {
+        guard var client = clients[id], client.owner != nil else { throw notRegistered() }
+        guard let lease = client.leases.removeValue(forKey: key) else {
+            throw invalid("this owner holds no lease on '\(key.path)'")
+        }
+        clients[id] = client
+        forget(lease, of: id)
+    }
+
+    /// The leases of connection `id`, or of everyone.
+    public func list(_ id: UInt64, all: Bool) throws(LockWireError) -> [LeaseRecord] {
+        var records: [LeaseRecord] = []
+        if all {
+            for client in clients.values {
+                guard let owner = client.owner else { continue }
+                records += client.leases.values.map { record($0, owner) }
+            }
+        } else {
+            guard let client = clients[id], let owner = client.owner else { throw notRegistered() }
+            records = client.leases.values.map { record($0, owner) }
+        }
+        return records.sorted {
+            ($0.owner.name, $0.lockspace, $0.resource) < ($1.owner.name, $1.lockspace, $1.resource)
+        }
+    }
+
+    /// Registered owners.
+    public var ownerCount: Int { clients.values.reduce(0) { $0 + ($1.owner == nil ? 0 : 1) } }
+
+    /// Re-adopts a connection's state after a re-exec (the descriptors were inherited).
+    public mutating func adopt(_ id: UInt64, _ client: Client) {
+        clients[id] = client
+        for lease in client.leases.values {
+            holders[lease.file, default: []].append(id)
+            leaseCount += 1
+        }
+    }
+
+    /// The message for a refused acquire, naming the holder when known.
+    public static func busyMessage(_ label: String, _ holder: LeaseOwner?) -> String {
+        guard let holder else {
+            return "\(label) is leased by another holder that cannot be named "
+                + "(a direct lockspace only names holders on this host)"
+        }
+        var text = "\(label) is leased by domain '\(holder.name)' (uuid \(holder.uuid))"
+        if let host = holder.host, !host.isEmpty { text += " on host '\(host)'" }
+        return text
+    }
+
+    private mutating func forget(_ lease: HeldLease, of id: UInt64) {
+        if var ids = holders[lease.file] {
+            ids.removeAll { $0 == id }
+            holders[lease.file] = ids.isEmpty ? nil : ids
+        }
+        lease.end()
+        leaseCount -= 1
+    }
+
+    private func record(_ lease: HeldLease, _ owner: LeaseOwner) -> LeaseRecord {
+        LeaseRecord(
+            lockspace: lease.key.lockspace, resource: lease.key.resource, label: lease.label, mode: lease.mode,
+            owner: owner)
+    }
+
+    private static func defaultLabel(_ key: LeaseKey) -> String {
+        key.isIndirect ? "resource '\(key.resource)' in lockspace '\(key.lockspace)'" : "disk '\(key.resource)'"
+    }
+
+    /// Refuses hostile keys: relative paths, names that leave the lockspace.
+    static func check(_ key: LeaseKey) throws(LockWireError) {
+        if key.isIndirect {
+            guard key.lockspace.hasPrefix("/"), key.lockspace.utf8.count < Int(PATH_MAX) else {
+                throw invalid("lockspace '\(key.lockspace)' must be an absolute directory path")
+            }
+            let name = key.resource
+            guard !name.isEmpty, name != ".", name != "..", !name.contains("/"), !name.contains("\0"),
+                name.utf8.count <= Int(NAME_MAX)
+            else {
+                throw invalid("resource '\(name)' must be a plain file name inside the lockspace")
+            }
+        } else {
+            guard key.resource.hasPrefix("/"), !key.resource.contains("\0"), key.resource.utf8.count < Int(PATH_MAX)
+            else {
+                throw invalid("resource '\(key.resource)' of the direct lockspace must be an absolute path")
+            }
+        }
+    }
+
+    private static func invalid(_ message: String) -> LockWireError {
+        LockWireError(code: LockProtocol.ErrorCode.invalidParams, message: message)
+    }
+
+    private func invalid(_ message: String) -> LockWireError { Self.invalid(message) }
+
+    private func notRegistered() -> LockWireError {
+        LockWireError(
+            code: LockProtocol.ErrorCode.notRegistered,
+            message: "lock owner details have not been registered; call 'register' first")
+    }
+}
