@@ -94,9 +94,9 @@ enum DomainCommands {
         context.printExtra("Domain '\(result.domain.name)' defined from \(file)\n")
     }
 
-    /// `--lax`: what libvirt would have dropped silently, one warning per item.
+    /// `--lax`: what libvirt would have dropped silently, one `warning: dropped ...` line per item.
     static func reportDropped(_ dropped: [String], _ context: CommandContext) {
-        for item in dropped { context.terminal.printError("warning: dropped unknown XML at \(item)\n") }
+        for item in dropped { context.terminal.printError("warning: dropped \(item)\n") }
     }
 
     static func undefine(_ context: CommandContext) throws {

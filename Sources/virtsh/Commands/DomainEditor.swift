@@ -91,7 +91,7 @@ enum DomainEditor {
     /// A private temporary file `$TMPDIR/virtshXXXXXX.xml` holding `text`.
     private static func writeTemporaryFile(_ text: String) throws -> String {
         let directory = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        var template = Array("\(directory)/virshXXXXXX.xml".utf8CString)
+        var template = Array("\(directory)/virtshXXXXXX.xml".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, 4) }
         if fd < 0 {
             throw CommandFailure(
