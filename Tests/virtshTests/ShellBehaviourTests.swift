@@ -85,6 +85,15 @@ import Testing
         #expect(command.stdout.contains("Running hypervisor: TEST "))
     }
 
+    @Test func startAutostartStartsEveryAutostartDomainNotRunning() throws {
+        let result = try ProcessRunner.virtsh(
+            ["-q"] + uri + ["start --autostart; destroy test; start --autostart; autostart test; start --autostart; list --name"])
+        #expect(result.stdout == "test\n")
+        #expect(result.status == 0)
+        let both = try ProcessRunner.virtsh(uri + ["start --autostart test"])
+        #expect(both.stderr == "error: Options --autostart and --domain are mutually exclusive\n")
+    }
+
     @Test func cdIsInteractiveOnly() throws {
         let result = try ProcessRunner.virtsh(uri + ["cd /tmp"])
         #expect(result.stderr == "error: cd: command valid only in interactive mode\n")

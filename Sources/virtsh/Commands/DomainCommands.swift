@@ -56,9 +56,12 @@ extension CommandTable {
             description: "Start a domain, either from the last managedsave\n    state, or via a fresh boot if no "
                 + "managedsave state\n    is present.",
             options: [
-                CommonOptions.domain("name of the inactive domain"),
+                OptionDefinition(
+                    "domain", .domain, "name of the inactive domain", required: true, requiredUnless: "autostart"),
                 OptionDefinition("paused", .bool, "leave the guest paused after creation"),
                 OptionDefinition("force-boot", .bool, "force fresh boot by discarding any managed save"),
+                OptionDefinition(
+                    "autostart", .bool, "instead of one domain, start every autostart domain that is not running"),
             ], handler: DomainCommands.start),
         lifecycle("suspend", "suspend a domain", "Suspend a running domain.", handler: DomainCommands.suspend),
         lifecycle("undefine", "undefine a domain", "Undefine an inactive domain, or convert persistent to transient.",
@@ -113,6 +116,7 @@ enum DomainCommands {
     }
 
     static func start(_ context: CommandContext) throws {
+        if context.flag("autostart") { return try startAutostartDomains(context) }
         let domain = try context.domain()
         if domain.id != nil { throw CommandFailure("Domain is already active") }
         var flags: StartFlags = []
@@ -124,6 +128,27 @@ enum DomainCommands {
             throw CommandFailure("Failed to start domain '\(domain.name)'", error.description)
         }
         context.printExtra("Domain '\(domain.name)' started\n")
+    }
+
+    /// `start --autostart` (the boot-time unit's call): every autostart domain not running, each reported.
+    static func startAutostartDomains(_ context: CommandContext) throws {
+        if context.value("domain") != nil {
+            throw CommandFailure("Options --autostart and --domain are mutually exclusive")
+        }
+        var flags: StartFlags = []
+        if context.flag("paused") { flags.insert(.paused) }
+        if context.flag("force-boot") { flags.insert(.forceBoot) }
+        let connection = try context.connection()
+        var failures: [String] = []
+        for domain in try connection.listDomains(.all) where domain.autostart && domain.id == nil {
+            do {
+                try connection.start(domain.uuid, flags: flags)
+                context.printExtra("Domain '\(domain.name)' started\n")
+            } catch let error as VirtError {
+                failures += ["Failed to start domain '\(domain.name)'", error.description]
+            }
+        }
+        if !failures.isEmpty { throw CommandFailure(lines: failures) }
     }
 
     static func shutdown(_ context: CommandContext) throws {

@@ -28,11 +28,14 @@ struct OptionDefinition: Sendable {
 
     /// Whether Tab completes file names for its value.
     var completesFiles: Bool
+    /// A bool option that, when given, makes a required option optional (`start --autostart` needs no domain).
+    var requiredUnless: String?
 
     init(
         _ name: String, _ kind: OptionKind, _ help: String, required: Bool = false, positional: Bool = true,
-        completesFiles: Bool = false
+        completesFiles: Bool = false, requiredUnless: String? = nil
     ) {
+        self.requiredUnless = requiredUnless
         self.name = name
         self.completesFiles = completesFiles || kind == .file
         self.kind = kind

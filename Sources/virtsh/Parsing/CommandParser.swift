@@ -98,6 +98,7 @@ struct CommandParser {
 
         if !parsed.helpRequested {
             for option in definition.options where option.required && !seen.contains(option.name) {
+                if let waiver = option.requiredUnless, parsed.flags.contains(waiver) { continue }
                 let shown = option.isData || option.kind == .argv ? "<\(option.name)>" : "--\(option.name)"
                 throw Failure(message: "command '\(definition.name)' requires \(shown) option")
             }
