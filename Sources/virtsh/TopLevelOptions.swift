@@ -57,7 +57,8 @@ struct TopLevelOptions {
                     body = String(body[..<eq])
                 }
                 let matches = Name.allCases.filter { $0.rawValue.hasPrefix(body) }
-                guard let name = matches.first(where: { $0.rawValue == body }) ?? (matches.count == 1 ? matches[0] : nil)
+                guard
+                    let name = matches.first(where: { $0.rawValue == body }) ?? (matches.count == 1 ? matches[0] : nil)
                 else { throw Failure(message: "unsupported option '\(word)'. See --help.") }
                 switch name {
                 case .connect:
@@ -85,7 +86,11 @@ struct TopLevelOptions {
                 let letter = letters.removeFirst()
                 switch letter {
                 case "c":
-                    if letters.isEmpty { options.uri = try requireValue("c", "connect") } else { options.uri = String(letters) }
+                    if letters.isEmpty {
+                        options.uri = try requireValue("c", "connect")
+                    } else {
+                        options.uri = String(letters)
+                    }
                     letters = []
                 case "q": options.quiet = true
                 case "r": options.readOnly = true

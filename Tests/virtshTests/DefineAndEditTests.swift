@@ -19,8 +19,10 @@ import Testing
         let scratch = try Scratch()
         try scratch.write("demo.xml", Scratch.demoXML)
         let command = "cd \(scratch.url.path) && \"$0\" -c test:///default '\(commands)'"
-        var ours = try ProcessRunner.run("/bin/sh", ["-c", command, ProcessRunner.virtshPath], input: nil, environment: [:])
-        var theirs = try ProcessRunner.run("/bin/sh", ["-c", command, ProcessRunner.virshPath!], input: nil, environment: [:])
+        var ours = try ProcessRunner.run(
+            "/bin/sh", ["-c", command, ProcessRunner.virtshPath], input: nil, environment: [:])
+        var theirs = try ProcessRunner.run(
+            "/bin/sh", ["-c", command, ProcessRunner.virshPath!], input: nil, environment: [:])
         ours.stdout = ProcessRunner.maskCPUTime(ours.stdout)
         theirs.stdout = ProcessRunner.maskCPUTime(theirs.stdout)
         #expect(ours == theirs)
@@ -29,7 +31,8 @@ import Testing
     @Test func unknownXMLIsAnErrorUnlessLax() throws {
         let scratch = try Scratch()
         let file = try scratch.write(
-            "bogus.xml", "<domain type='test'><name>b</name><memory>1024</memory><bogus/><os><type>hvm</type></os></domain>")
+            "bogus.xml",
+            "<domain type='test'><name>b</name><memory>1024</memory><bogus/><os><type>hvm</type></os></domain>")
         let strict = try ProcessRunner.virtsh(uri + ["define \(file); list --all --name"])
         #expect(strict.status == 0)
         #expect(strict.stderr.hasPrefix("error: Failed to define domain from \(file)\nerror: XML error: "))
@@ -47,7 +50,8 @@ import Testing
         let quiet = try ProcessRunner.virtsh(["-q"] + uri + ["define \(file); start demo; list --name"])
         #expect(quiet.stdout == "test\ndemo\n")
         let readOnly = try ProcessRunner.virtsh(["-r"] + uri + ["define \(file)"])
-        #expect(readOnly.stderr == "error: Failed to define domain from \(file)\n"
+        #expect(
+            readOnly.stderr == "error: Failed to define domain from \(file)\n"
                 + "error: operation forbidden: read only access prevents virDomainDefineXML\n")
         #expect(readOnly.status == 1)
     }
@@ -68,7 +72,8 @@ import Testing
     @Test func editRetryAnswers() throws {
         let scratch = try Scratch()
         let editor = try scratch.write(
-            "editor.sh", "#!/bin/sh\nsed -i 's|<name>test</name>|<name>test</name><bogus/>|' \"$1\"\n", executable: true)
+            "editor.sh", "#!/bin/sh\nsed -i 's|<name>test</name>|<name>test</name><bogus/>|' \"$1\"\n", executable: true
+        )
         let env = ["EDITOR": editor, "VISUAL": ""]
         let discard = try ProcessRunner.virtsh(uri + ["edit test"], input: "n\n", environment: env)
         #expect(discard.status == 1)
@@ -80,7 +85,8 @@ import Testing
         #expect(help.status == 1)
 
         // Without the schema the strict parser still refuses <bogus>; force drops it, as libvirt would.
-        let force = try ProcessRunner.virtsh(uri + ["edit test; dumpxml test --inactive"], input: "i\nf\n", environment: env)
+        let force = try ProcessRunner.virtsh(
+            uri + ["edit test; dumpxml test --inactive"], input: "i\nf\n", environment: env)
         #expect(force.status == 0)
         #expect(force.stdout.contains("Failed. Try again? [y,n,f,?]:\nDomain 'test' XML configuration edited.\n"))
         #expect(force.stderr.contains("warning: dropped "))

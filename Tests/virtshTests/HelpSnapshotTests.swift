@@ -17,8 +17,9 @@ import Testing
             return
         }
         let expected = try String(contentsOf: file, encoding: .utf8)
-        #expect(actual == expected, "snapshot \(name) differs (VIRT_TEST_REGENERATE=1 rewrites it)",
-                sourceLocation: sourceLocation)
+        #expect(
+            actual == expected, "snapshot \(name) differs (VIRT_TEST_REGENERATE=1 rewrites it)",
+            sourceLocation: sourceLocation)
     }
 
     @Test func groupedHelp() throws {
@@ -67,8 +68,10 @@ import Testing
     /// Where virtsh adds nothing to a command, its help page is virsh's, byte for byte.
     @Test(
         .enabled(if: ProcessRunner.hasVirsh, "virsh (libvirt-clients) is not installed"),
-        arguments: ["autostart", "domid", "domname", "domuuid", "suspend", "resume", "reset", "help", "connect",
-                    "quit", "exit", "echo", "cd", "pwd", "edit", "dumpxml"])
+        arguments: [
+            "autostart", "domid", "domname", "domuuid", "suspend", "resume", "reset", "help", "connect",
+            "quit", "exit", "echo", "cd", "pwd", "edit", "dumpxml",
+        ])
     func identicalToVirsh(_ name: String) throws {
         var ours = try ProcessRunner.virtsh(["help", name]).stdout
         if name == "edit" {

@@ -27,7 +27,8 @@ struct InteractiveTests {
         }
 
         deinit {
-            _ = try? ProcessRunner.run(tmuxPath!, ["-L", name, "kill-server"], input: nil, environment: [:], detached: true)
+            _ = try? ProcessRunner.run(
+                tmuxPath!, ["-L", name, "kill-server"], input: nil, environment: [:], detached: true)
             try? FileManager.default.removeItem(at: cache)
         }
 

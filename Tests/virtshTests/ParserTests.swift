@@ -67,7 +67,8 @@ import Testing
         #expect(b.uri == "test:///default" && b.readOnly && b.command == ["-q"])
         #expect(try TopLevelOptions.parse(["-V"]).action == .version(long: true))
         #expect(try TopLevelOptions.parse(["--version=long"]).action == .version(long: true))
-        #expect(try TopLevelOptions.parse(["--generate-completion-script", "bash"]).action
+        #expect(
+            try TopLevelOptions.parse(["--generate-completion-script", "bash"]).action
                 == .completionScript(shell: "bash"))
         #expect(throws: TopLevelOptions.Failure(message: "option '-c'/'--connect' requires an argument")) {
             try TopLevelOptions.parse(["-c"])
@@ -81,10 +82,12 @@ import Testing
         let none = try TopLevelOptions.parse([])
         #expect(none.resolvedURI(environment: [:], effectiveUID: 0) == "kvm:///system")
         #expect(none.resolvedURI(environment: [:], effectiveUID: 1000) == "kvm:///session")
-        #expect(none.resolvedURI(environment: ["VIRTSH_DEFAULT_URI": "test:///default"], effectiveUID: 0)
+        #expect(
+            none.resolvedURI(environment: ["VIRTSH_DEFAULT_URI": "test:///default"], effectiveUID: 0)
                 == "test:///default")
         let given = try TopLevelOptions.parse(["-c", "kvm:///embed?root=/x"])
-        #expect(given.resolvedURI(environment: ["VIRTSH_DEFAULT_URI": "test:///default"], effectiveUID: 0)
+        #expect(
+            given.resolvedURI(environment: ["VIRTSH_DEFAULT_URI": "test:///default"], effectiveUID: 0)
                 == "kvm:///embed?root=/x")
     }
 
@@ -92,7 +95,9 @@ import Testing
         var table = TextTable("Id", "Name", "State")
         table.add(["1", "test", "running"])
         table.add(["-", "demo", "shut off"])
-        #expect(table.render(quiet: false) == " Id   Name   State\n-----------------------\n 1    test   running\n -    demo   shut off\n")
+        #expect(
+            table.render(quiet: false)
+                == " Id   Name   State\n-----------------------\n 1    test   running\n -    demo   shut off\n")
         #expect(table.render(quiet: true) == " 1   test   running\n -   demo   shut off\n")
         var wide = TextTable("Name")
         wide.add(["日本"])

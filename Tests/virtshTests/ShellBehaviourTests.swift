@@ -87,7 +87,9 @@ import Testing
 
     @Test func startAutostartStartsEveryAutostartDomainNotRunning() throws {
         let result = try ProcessRunner.virtsh(
-            ["-q"] + uri + ["start --autostart; destroy test; start --autostart; autostart test; start --autostart; list --name"])
+            ["-q"] + uri + [
+                "start --autostart; destroy test; start --autostart; autostart test; start --autostart; list --name"
+            ])
         #expect(result.stdout == "test\n")
         #expect(result.status == 0)
         let both = try ProcessRunner.virtsh(uri + ["start --autostart test"])

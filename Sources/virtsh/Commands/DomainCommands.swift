@@ -15,10 +15,12 @@ extension CommandTable {
             options: [
                 OptionDefinition("file", .file, "file containing an XML domain description", required: true),
                 OptionDefinition("validate", .bool, "validate the XML against the schema"),
-                OptionDefinition("lax", .bool, "drop unknown elements and attributes (libvirt's behaviour), listing them"),
+                OptionDefinition(
+                    "lax", .bool, "drop unknown elements and attributes (libvirt's behaviour), listing them"),
             ], handler: DomainCommands.define),
-        lifecycle("destroy", "destroy (stop) a domain", "Forcefully stop a given domain, but leave its resources intact.",
-                  extra: [OptionDefinition("graceful", .bool, "terminate gracefully")], handler: DomainCommands.destroy),
+        lifecycle(
+            "destroy", "destroy (stop) a domain", "Forcefully stop a given domain, but leave its resources intact.",
+            extra: [OptionDefinition("graceful", .bool, "terminate gracefully")], handler: DomainCommands.destroy),
         CommandDefinition(
             name: "domid", group: .domain, summary: "convert a domain name or UUID to domain id", description: "",
             options: [CommonOptions.domain("domain name or uuid")], handler: DomainCommands.domid),
@@ -41,16 +43,21 @@ extension CommandTable {
             options: [
                 CommonOptions.domain(),
                 OptionDefinition("skip-validate", .bool, "skip validation of the XML against the schema"),
-                OptionDefinition("lax", .bool, "drop unknown elements and attributes (libvirt's behaviour), listing them"),
+                OptionDefinition(
+                    "lax", .bool, "drop unknown elements and attributes (libvirt's behaviour), listing them"),
             ], handler: DomainEditor.edit),
-        lifecycle("reboot", "reboot a domain", "Run a reboot command in the target domain.",
-                  handler: DomainCommands.reboot),
-        lifecycle("reset", "reset a domain", "Reset the target domain as if by power button",
-                  handler: DomainCommands.reset),
-        lifecycle("resume", "resume a domain", "Resume a previously suspended domain.",
-                  handler: DomainCommands.resume),
-        lifecycle("shutdown", "gracefully shutdown a domain", "Run shutdown in the target domain.",
-                  handler: DomainCommands.shutdown),
+        lifecycle(
+            "reboot", "reboot a domain", "Run a reboot command in the target domain.",
+            handler: DomainCommands.reboot),
+        lifecycle(
+            "reset", "reset a domain", "Reset the target domain as if by power button",
+            handler: DomainCommands.reset),
+        lifecycle(
+            "resume", "resume a domain", "Resume a previously suspended domain.",
+            handler: DomainCommands.resume),
+        lifecycle(
+            "shutdown", "gracefully shutdown a domain", "Run shutdown in the target domain.",
+            handler: DomainCommands.shutdown),
         CommandDefinition(
             name: "start", group: .domain, summary: "start a (previously defined) inactive domain",
             description: "Start a domain, either from the last managedsave\n    state, or via a fresh boot if no "
@@ -64,8 +71,9 @@ extension CommandTable {
                     "autostart", .bool, "instead of one domain, start every autostart domain that is not running"),
             ], handler: DomainCommands.start),
         lifecycle("suspend", "suspend a domain", "Suspend a running domain.", handler: DomainCommands.suspend),
-        lifecycle("undefine", "undefine a domain", "Undefine an inactive domain, or convert persistent to transient.",
-                  handler: DomainCommands.undefine),
+        lifecycle(
+            "undefine", "undefine a domain", "Undefine an inactive domain, or convert persistent to transient.",
+            handler: DomainCommands.undefine),
     ]
 
     private static func lifecycle(

@@ -155,7 +155,8 @@ enum MonitorCommands {
         var table = details ? TextTable("Type", "Device", "Target", "Source") : TextTable("Target", "Source")
         for disk in disks {
             let source = disk.source ?? "-"
-            table.add(details ? [disk.type.rawValue, disk.device.rawValue, disk.target, source] : [disk.target, source])
+            table.add(
+                details ? [disk.type.rawValue, disk.device.rawValue, disk.target, source] : [disk.target, source])
         }
         context.print(table.render(quiet: context.quiet))
     }

@@ -14,9 +14,10 @@ final class InteractiveSession {
 
     func run() {
         let historyFile = Self.historyPath()
-        LineEditor.install(completer: Completer(table: shell.table) { [shell] in
-            (try? shell.connection().listDomains(.all).map(\.name)) ?? []
-        })
+        LineEditor.install(
+            completer: Completer(table: shell.table) { [shell] in
+                (try? shell.connection().listDomains(.all).map(\.name)) ?? []
+            })
         LineEditor.loadHistory(from: historyFile, limit: Self.historySize())
         if !shell.settings.quiet {
             shell.terminal.print(

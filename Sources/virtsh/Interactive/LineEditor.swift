@@ -43,7 +43,9 @@ enum LineEditor {
         _ = write_history(path)
     }
 
-    private static func complete(text: UnsafePointer<CChar>?, start: Int) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    private static func complete(text: UnsafePointer<CChar>?, start: Int) -> UnsafeMutablePointer<
+        UnsafeMutablePointer<CChar>?
+    >? {
         let word = text.map { String(cString: $0) } ?? ""
         let line = cedit_line_buffer().map { String(cString: $0) } ?? ""
         let before = String(line.utf8.prefix(start)) ?? ""

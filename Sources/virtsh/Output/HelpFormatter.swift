@@ -59,7 +59,8 @@ struct HelpFormatter {
             case .domain, .file: parts.append(option.required ? "<\(option.name)>" : "[<\(option.name)>]")
             case .argv:
                 if hasPositional {
-                    parts.append(option.required ? "{[--\(option.name)] <string>}..." : "[[--\(option.name)] <string>]...")
+                    parts.append(
+                        option.required ? "{[--\(option.name)] <string>}..." : "[[--\(option.name)] <string>]...")
                 } else {
                     parts.append(option.required ? "<\(option.name)>..." : "[<\(option.name)>]...")
                 }
