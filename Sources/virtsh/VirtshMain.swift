@@ -44,7 +44,9 @@ enum VirtshMain {
         let shell = Shell(settings: settings, factories: DriverFactories.all, terminal: terminal)
 
         let ok: Bool
-        if options.command.count == 1 {
+        if options.command == [""] {
+            ok = false  // virsh fails an empty command string, silently (a blank one succeeds)
+        } else if options.command.count == 1 {
             ok = shell.run(commandString: options.command[0])
         } else if options.command.count > 1 {
             ok = shell.run(words: [options.command])

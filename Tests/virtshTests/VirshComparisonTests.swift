@@ -62,7 +62,7 @@ struct VirshComparisonTests {
         ["dominfo", "nosuch"], ["dominfo", ""], ["list", "--all=1"], ["list", "--all", "--all"],
         ["dominfo", "test", "--domain", "test"], ["list", "--", "--all"], ["dominfo", "--", "--domain"],
         ["uri; bogus"], ["echo \"unterminated"], ["echo a\\"], ["help", "nosuch"], ["--bogus"], ["-x"],
-        ["destroy", "nosuch"], ["define"], ["define", "/nonexistent/file.xml"],
+        ["destroy", "nosuch"], ["define"], ["define", "/nonexistent/file.xml"], [""], ["   "], [";"],
     ])
     func errors(_ arguments: [String]) throws { try expectSame(arguments) }
 
