@@ -65,7 +65,8 @@ enum ProcessRunner {
             inPipe.fileHandleForWriting.write(Data(input.utf8))
             try inPipe.fileHandleForWriting.close()
         }
-        // Read both pipes before waiting, so a full pipe never blocks the child.
+        // Read both pipes before waiting, so a full pipe never blocks the child. `errData` is written only by the
+        // reader thread and read only after that thread has finished, hence `nonisolated(unsafe)`.
         nonisolated(unsafe) var errData = Data()
         let errReader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
         errReader.start()
