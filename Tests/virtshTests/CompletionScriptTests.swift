@@ -43,6 +43,8 @@ import Testing
 
     @Test func completesCommandsOptionsAndDomains() throws {
         #expect(try complete(["virtsh", "doms"]) == ["domstate"])
+        #expect(try complete(["virtsh", "help", "nodei"]) == ["nodeinfo"])
+        #expect(try complete(["virtsh", "define", "/etc/host"]).contains("/etc/hostname"))
         #expect(try complete(["virtsh", "list", "--st"]).contains("--state-running"))
         #expect(try complete(["virtsh", "-c", "test:///default", "domstate", ""]) == ["test"])
         #expect(try complete(["virtsh", "-c", "test:///default", "dominfo", "--domain", "t"]) == ["test"])

@@ -115,5 +115,10 @@ import Testing
         #expect(completer.candidates(before: "domstate --domain ", word: "t") == ["test"])
         #expect(completer.candidates(before: "list --all ", word: "--na") == ["--name"])
         #expect(completer.candidates(before: "define ", word: "") == nil)
+        #expect(
+            completer.candidates(before: "help ", word: "dom") == [
+                "domain", "domblklist", "domid", "dominfo",
+                "domname", "domstate", "domuuid",
+            ])
     }
 }

@@ -31,7 +31,8 @@ extension CommandTable {
             options: [
                 OptionDefinition(
                     "command", .string,
-                    "Prints global help, command specific help, or help for a group of related commands")
+                    "Prints global help, command specific help, or help for a group of related commands"
+                ).completingCommands()
             ], connection: .notNeeded, lenient: true, handler: ShellCommands.help),
         CommandDefinition(
             name: "pwd", group: .virsh, summary: "print the current directory",

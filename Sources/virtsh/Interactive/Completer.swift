@@ -25,7 +25,7 @@ struct Completer {
             .map { "--" + $0.name }
         if word.hasPrefix("-") { return options.filter { $0.hasPrefix(word) } }
         if let next = command.options.first(where: { $0.positional && !state.given.contains($0.name) }),
-            next.kind == .domain || next.completesFiles
+            next.kind == .domain || next.completesFiles || next.completesCommands
         {
             return values(for: next, prefix: word)
         }
@@ -34,6 +34,10 @@ struct Completer {
 
     private func values(for option: OptionDefinition, prefix: String) -> [String]? {
         if option.completesFiles { return nil }
+        if option.completesCommands {
+            let topics = table.commands.map(\.name) + CommandGroup.allCases.map(\.keyword)
+            return Set(topics).filter { $0.hasPrefix(prefix) }.sorted()
+        }
         return option.kind == .domain ? domainNames().filter { $0.hasPrefix(prefix) }.sorted() : []
     }
 

@@ -28,6 +28,8 @@ struct OptionDefinition: Sendable {
 
     /// Whether Tab completes file names for its value.
     var completesFiles: Bool
+    /// Whether Tab completes command names and help keywords for its value (`help CMD`).
+    var completesCommands = false
     /// A bool option that, when given, makes a required option optional (`start --autostart` needs no domain).
     var requiredUnless: String?
 
@@ -42,6 +44,13 @@ struct OptionDefinition: Sendable {
         self.help = help
         self.required = required
         self.positional = kind == .bool ? false : positional
+    }
+
+    /// The same option, with Tab completing command names and help keywords for its value.
+    func completingCommands() -> OptionDefinition {
+        var copy = self
+        copy.completesCommands = true
+        return copy
     }
 
     /// Whether the option takes a value.
