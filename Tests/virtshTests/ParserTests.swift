@@ -52,6 +52,21 @@ import Testing
         #expect(throws: CommandParser.Failure(message: message)) { try parser.parse(words) }
     }
 
+    /// A number option (none of today's commands has one): virsh's syntax message and help layout.
+    @Test func numberOptions() throws {
+        let command = CommandDefinition(
+            name: "vcpupin", group: .domain, summary: "pin", description: "",
+            options: [CommonOptions.domain(), OptionDefinition("vcpu", .number, "vCPU number")], handler: { _ in })
+        let table = CommandTable(commands: [command])
+        #expect(try CommandParser(table: table).parse(["vcpupin", "test", "3"]).value("vcpu") == "3")
+        #expect(throws: CommandParser.Failure(message: "expected syntax: --vcpu <number>")) {
+            try CommandParser(table: table).parse(["vcpupin", "test", "--vcpu"])
+        }
+        let help = HelpFormatter(table: table)
+        #expect(help.synopsis(command) == "vcpupin <domain> [--vcpu <number>]")
+        #expect(help.commandHelp("vcpupin")?.contains("    --vcpu <number>  vCPU number\n") == true)
+    }
+
     @Test func helpIsLenientAndHelpFlagWorksEverywhere() throws {
         let help = try parser.parse(["help", "list", "extra", "--bogus"])
         #expect(help.value("command") == "list")
