@@ -34,6 +34,8 @@ final class InteractiveSession {
             }
             if line.contains(where: { !$0.isWhitespace }) {
                 LineEditor.addHistory(line)
+                // Saved at once: Ctrl-C at the prompt ends virtsh (as it ends virsh) and must not lose it.
+                LineEditor.saveHistory(to: historyFile)
                 shell.run(commandString: line)
             }
             shell.terminal.flush()
