@@ -1,18 +1,6 @@
 import Foundation
 import VirtCore
 
-/// A failed command's error lines; the shell prints each as `error: LINE`.
-struct CommandFailure: Error {
-    var lines: [String]
-    init(_ lines: String...) { self.lines = lines }
-    init(lines: [String]) { self.lines = lines }
-}
-
-/// Opening the connection failed (`failed to connect to the hypervisor`).
-struct ConnectionFailure: Error {
-    var underlying: VirtError
-}
-
 /// The shell's session: settings, the lazily opened connection, and the loop that runs parsed commands with
 /// virsh's output conventions (a blank line after each command unless quiet, `(Time: X ms)` with `-t`).
 final class Shell {
@@ -132,18 +120,4 @@ final class Shell {
         }
         return ok
     }
-}
-
-/// The session's settings: top-level options and mode.
-struct ShellSettings {
-    var uri: String
-    var readOnly = false
-    var quiet = false
-    var timing = false
-    /// Reading commands from a terminal, line by line.
-    var interactive = false
-    /// A connection has been opened at some point (a later failure is an ordinary command failure).
-    var connectedOnce = false
-    /// The first connection failed in batch mode: stop, as virsh does.
-    var abortRequested = false
 }
