@@ -73,6 +73,6 @@ let package = Package(
         .testTarget(name: "LockingTests", dependencies: ["Locking", "VirtBase", "virtlockd"], swiftSettings: strict),
         .testTarget(name: "HostTests", dependencies: ["Host"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "SecurityTests", dependencies: ["Security", "virt-seccomp-probe"], swiftSettings: strict),
-        .testTarget(name: "virtshTests", dependencies: ["VirtCore"], exclude: ["Snapshots"], swiftSettings: strict),
+        .testTarget(name: "virtshTests", dependencies: ["VirtCore", "virtsh"], exclude: ["Snapshots"], swiftSettings: strict),
     ]
 )

@@ -36,7 +36,7 @@ public struct DomainStateReason: Sendable, Equatable, Codable {
     public static let booted = DomainStateReason(.running, 1)
     public static let unpaused = DomainStateReason(.running, 5)
     /// `paused` reasons.
-    public static let pausedUser = DomainStateReason(.paused, 2)
+    public static let pausedUser = DomainStateReason(.paused, 1)
     public static let pausedIOError = DomainStateReason(.paused, 5)
     public static let pausedShuttingDown = DomainStateReason(.paused, 8)
     public static let pausedCrashed = DomainStateReason(.paused, 10)

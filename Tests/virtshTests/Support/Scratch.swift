@@ -1,0 +1,39 @@
+import Foundation
+
+/// A temporary directory for one test, removed when the value goes away.
+final class Scratch {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("virtsh-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+
+    /// Writes `text` to `name` (mode 0755 when `executable`) and returns its path.
+    @discardableResult
+    func write(_ name: String, _ text: String, executable: Bool = false) throws -> String {
+        let file = url.appendingPathComponent(name)
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        if executable { try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: file.path) }
+        return file.path
+    }
+
+    /// A domain both virsh's and virtsh's test drivers accept: one file disk, one block cdrom, a title.
+    static let demoXML = """
+        <domain type='test'>
+          <name>demo</name>
+          <uuid>c7a5fdbd-cdaf-9455-926a-d65c16db1809</uuid>
+          <title>Demo guest</title>
+          <memory unit='MiB'>512</memory>
+          <vcpu>1</vcpu>
+          <os><type arch='x86_64'>hvm</type></os>
+          <devices>
+            <disk type='file' device='disk'><source file='/var/lib/demo.img'/><target dev='vda' bus='virtio'/></disk>
+            <disk type='block' device='cdrom'><source dev='/dev/sr0'/><target dev='hdc' bus='ide'/><readonly/></disk>
+          </devices>
+        </domain>
+
+        """
+}
