@@ -28,12 +28,14 @@ public struct HypervisorConfiguration: Codable, Sendable, Equatable {
     public var serial: SerialConfiguration
     /// How guest RAM is backed and placed.
     public var memoryBacking: MemoryBackingConfiguration
+    /// The KVM device: nil opens `/dev/kvm`; the supervisor may hand down an open descriptor instead.
+    public var kvmDevice: FileSource?
 
     public init(
         name: String, uuid: String, memoryBytes: UInt64, vcpus: Int, topology: Topology? = nil,
         cpuFeatures: [CPUFeature] = [], kernel: FileSource, initrd: FileSource? = nil, cmdline: String = "",
         disks: [DiskConfiguration] = [], serial: SerialConfiguration = .init(kind: .none),
-        memoryBacking: MemoryBackingConfiguration = .init()
+        memoryBacking: MemoryBackingConfiguration = .init(), kvmDevice: FileSource? = nil
     ) {
         self.name = name
         self.uuid = uuid
@@ -47,6 +49,7 @@ public struct HypervisorConfiguration: Codable, Sendable, Equatable {
         self.disks = disks
         self.serial = serial
         self.memoryBacking = memoryBacking
+        self.kvmDevice = kvmDevice
     }
 
     /// CPU topology.

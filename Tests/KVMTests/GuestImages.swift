@@ -1,0 +1,64 @@
+import Foundation
+
+/// Builds the freestanding test guests in `Guests/` with the system gcc, once per test run, into a temp dir.
+enum GuestImages {
+    /// The guests and their sources (every guest also links `start.S`).
+    static let names = ["hello", "echo", "disk", "reset", "ticks"]
+
+    /// Where the sources live (beside this file).
+    static let sourceDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("Guests")
+
+    /// Why guests cannot be built here, or nil when gcc with 32-bit support works.
+    static let unavailableReason: String? = {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/gcc") else { return "gcc is not installed" }
+        return built.error
+    }()
+
+    /// The build result: a directory of `<name>.elf` files, or an error text.
+    private static let built: (directory: URL?, error: String?) = {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swift-virt-guests-\(getpid())")
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for name in names {
+            let result = run(
+                "/usr/bin/gcc",
+                [
+                    "-m32", "-ffreestanding", "-fno-pic", "-fno-stack-protector", "-nostdlib", "-static", "-O1",
+                    "-Wall", "-Werror", "-Wl,-T," + sourceDirectory.appendingPathComponent("guest.ld").path,
+                    "-Wl,--build-id=none", "-Wl,--no-warn-rwx-segments", "-o",
+                    directory.appendingPathComponent("\(name).elf").path,
+                    sourceDirectory.appendingPathComponent("start.S").path,
+                    sourceDirectory.appendingPathComponent("\(name).c").path,
+                ])
+            if result.status != 0 { return (nil, "gcc failed for guest \(name): \(result.output)") }
+        }
+        return (directory, nil)
+    }()
+
+    /// The path of a built guest.
+    static func path(_ name: String) -> String {
+        built.directory!.appendingPathComponent("\(name).elf").path
+    }
+
+    /// Runs a program to completion; returns its status and combined output.
+    static func run(_ executable: String, _ arguments: [String], input: Data? = nil) -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        if let input {
+            let stdin = Pipe()
+            process.standardInput = stdin
+            stdin.fileHandleForWriting.write(input)
+            try? stdin.fileHandleForWriting.close()
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
+        do { try process.run() } catch { return (-1, "\(error)") }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}

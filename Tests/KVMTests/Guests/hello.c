@@ -1,0 +1,17 @@
+/* hello: checks its PVH hand-over, prints a greeting from the command line, powers off with code 0. */
+#include "guest.h"
+
+void guest_main(const struct hvm_start_info *info) {
+    puts_("hello from a PVH guest\n");
+    puts_(info->magic == HVM_START_MAGIC ? "start info: ok\n" : "start info: BAD MAGIC\n");
+    const struct hvm_memmap_entry *map = (const struct hvm_memmap_entry *)(u32)info->memmap_paddr;
+    int ram_at_1m = 0;
+    for (u32 i = 0; info->version >= 1 && i < info->memmap_entries; i++)
+        if (map[i].type == 1 && map[i].addr <= 0x100000 && map[i].addr + map[i].size > 0x200000) ram_at_1m = 1;
+    puts_(ram_at_1m ? "memory map: ram at 1M\n" : "memory map: MISSING\n");
+    const char *greeting = param(info, "greeting");
+    puts_("greeting: ");
+    while (greeting && *greeting && *greeting != ' ') putc_(*greeting++);
+    puts_("\nbye\n");
+    poweroff(0);
+}
