@@ -40,14 +40,20 @@ enum GuestImages {
         built.directory!.appendingPathComponent("\(name).elf").path
     }
 
-    /// Runs a program to completion; returns its status and combined output.
-    static func run(_ executable: String, _ arguments: [String], input: Data? = nil) -> (status: Int32, output: String) {
+    /// Longest a helper program may run before it is killed, so a hung peer cannot hang the tests.
+    static let helperTimeoutSeconds = 60.0
+
+    /// Runs a program to completion (killed after `helperTimeoutSeconds`); returns its status and combined output.
+    /// With `separateErrors`, only standard output is returned (standard error is discarded).
+    static func run(
+        _ executable: String, _ arguments: [String], input: Data? = nil, separateErrors: Bool = false
+    ) -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
-        process.standardError = pipe
+        process.standardError = separateErrors ? FileHandle.nullDevice : pipe
         if let input {
             let stdin = Pipe()
             process.standardInput = stdin
@@ -57,6 +63,10 @@ enum GuestImages {
             process.standardInput = FileHandle.nullDevice
         }
         do { try process.run() } catch { return (-1, "\(error)") }
+        let pid = process.processIdentifier
+        DispatchQueue.global().asyncAfter(deadline: .now() + helperTimeoutSeconds) { [process] in
+            if process.isRunning { kill(pid, SIGKILL) }
+        }
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))

@@ -37,7 +37,9 @@ enum GuestRunner {
         let console = directory.appendingPathComponent("\(guest).ours.txt")
         let vm = try VirtualMachine(configuration: configuration(guest, cmdline: cmdline, console: console, disks: disks))
         try vm.start(paused: false)
+        let watchdog = Watchdog(vm, seconds: GuestImages.helperTimeoutSeconds)
         let exit = vm.waitForExit()
+        watchdog.cancel()
         return (exit, (try? String(contentsOf: console, encoding: .utf8)) ?? "")
     }
 
@@ -49,12 +51,15 @@ enum GuestRunner {
         var arguments = [
             "-M", "microvm,acpi=off", "-enable-kvm", "-cpu", "kvm64", "-m", "32",
             "-global", "virtio-mmio.force-legacy=false", "-device", "isa-debug-exit,iobase=0x501",
+            // microvm has no keyboard controller by default; ours has one for reset and the power button.
+            "-device", "i8042",
             "-no-reboot", "-nodefaults", "-nographic", "-display", "none",
         ]
         if let input {
-            let inputFile = directory.appendingPathComponent("\(guest).qemu-input.txt")
-            try? Data(input.utf8).write(to: inputFile)
-            arguments += ["-chardev", "file,id=console,path=\(console.path),in=\(inputFile.path)", "-serial", "chardev:console"]
+            // QEMU 7.2's file chardev cannot read input, so the console is stdio: input piped in, output read back.
+            arguments += ["-chardev", "stdio,id=console,signal=off", "-serial", "chardev:console", "-kernel", GuestImages.path(guest)]
+            if !cmdline.isEmpty { arguments += ["-append", cmdline] }
+            return GuestImages.run(TestEnvironment.qemuPath, arguments, input: Data(input.utf8), separateErrors: true)
         } else {
             arguments += ["-serial", "file:\(console.path)"]
         }
@@ -69,4 +74,20 @@ enum GuestRunner {
         let result = GuestImages.run(TestEnvironment.qemuPath, arguments)
         return (result.status, (try? String(contentsOf: console, encoding: .utf8)) ?? "")
     }
+}
+
+/// Stops a VM that runs longer than a test allows, so a misbehaving guest fails the test instead of hanging it.
+final class Watchdog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cancelled = false
+
+    init(_ vm: VirtualMachine, seconds: Double) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
+            let fire = lock.withLock { !cancelled }
+            if fire { vm.stop() }
+        }
+    }
+
+    /// The run ended in time.
+    func cancel() { lock.withLock { cancelled = true } }
 }
