@@ -32,8 +32,31 @@ enum GuestImages {
                 ])
             if result.status != 0 { return (nil, "gcc failed for guest \(name): \(result.output)") }
         }
+        let elf = directory.appendingPathComponent("bzimage.elf").path
+        let flat = directory.appendingPathComponent("bzimage.bin").path
+        let compiled = run(
+            "/usr/bin/gcc",
+            [
+                "-m64", "-mno-red-zone", "-ffreestanding", "-fno-pic", "-fno-stack-protector", "-nostdlib", "-static",
+                "-O1", "-Wall", "-Werror", "-Wl,-T," + sourceDirectory.appendingPathComponent("guest.ld").path,
+                "-Wl,--build-id=none", "-Wl,--no-warn-rwx-segments", "-o", elf,
+                sourceDirectory.appendingPathComponent("bzstart.S").path,
+                sourceDirectory.appendingPathComponent("bzimage.c").path,
+            ])
+        if compiled.status != 0 { return (nil, "gcc -m64 failed for the bzImage guest: \(compiled.output)") }
+        let copied = run("/usr/bin/objcopy", ["-O", "binary", elf, flat])
+        guard copied.status == 0, let payload = FileManager.default.contents(atPath: flat) else {
+            return (nil, "objcopy failed for the bzImage guest: \(copied.output)")
+        }
+        let image = BzImageFixture.image(payload: [UInt8](payload), initSize: 0x10000)
+        guard FileManager.default.createFile(atPath: directory.appendingPathComponent("bzimage").path, contents: Data(image)) else {
+            return (nil, "cannot write the bzImage guest")
+        }
         return (directory, nil)
     }()
+
+    /// The bzImage test guest: the 64-bit `bzimage.c` behind a boot-protocol 2.15 setup header.
+    static var bzImagePath: String { built.directory!.appendingPathComponent("bzimage").path }
 
     /// The path of a built guest.
     static func path(_ name: String) -> String {

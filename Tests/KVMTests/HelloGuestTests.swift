@@ -1,6 +1,7 @@
 import Foundation
 import KVM
 import Testing
+import VirtBase
 
 /// The hello guest: PVH hand-over, serial output, power-off through port 0x501.
 @Suite("hello guest", .serialized)
@@ -13,5 +14,55 @@ struct HelloGuestTests {
         let (exit, output) = try GuestRunner.runOurs("hello", cmdline: "greeting=world", in: directory)
         #expect(exit == .poweroff(code: 0))
         #expect(output == "hello from a PVH guest\nstart info: ok\nmemory map: ram at 1M\ngreeting: world\nbye\n")
+    }
+
+    // Needs /dev/kvm and gcc: the Linux 64-bit boot protocol with a bzImage built from bzimage.c.
+    @Test(.enabled(if: TestEnvironment.canRunGuests))
+    func bzImageBootsThroughTheLinuxProtocol() throws {
+        let directory = TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let console = directory.appendingPathComponent("bz.txt")
+        var config = GuestRunner.configuration("hello", cmdline: "console=ttyS0 greeting=bz", console: console)
+        config.kernel = FileSource(path: GuestImages.bzImagePath)
+        let vm = try VirtualMachine(configuration: config)
+        try vm.start(paused: false)
+        #expect(vm.waitForExit() == .poweroff(code: 0))
+        #expect(
+            try String(contentsOf: console, encoding: .utf8)
+                == "hello from a bzImage guest in long mode\ne820: ram at 1M\ncmdline: console=ttyS0 greeting=bz\nbye\n")
+    }
+
+    // Needs /dev/kvm and gcc: `<feature policy='disable' name='cx16'/>` must hide CX16 from the guest's CPUID.
+    @Test(.enabled(if: TestEnvironment.canRunGuests))
+    func disabledCPUFeaturesAreHiddenFromTheGuest() throws {
+        let directory = TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let console = directory.appendingPathComponent("cpu.txt")
+        let config = GuestRunner.configuration(
+            "hello", cmdline: "showcpu=1", console: console, cpuFeatures: [.init(name: "cx16", policy: .disable)])
+        let vm = try VirtualMachine(configuration: config)
+        try vm.start(paused: false)
+        #expect(vm.waitForExit() == .poweroff(code: 0))
+        let output = try String(contentsOf: console, encoding: .utf8)
+        #expect(output.contains("cx16=0 hypervisor=1 apic-id=0\n"), "\(output)")
+    }
+
+    // Needs /dev/kvm: unknown features and bad sizes fail before anything runs, naming the problem.
+    @Test(.enabled(if: TestEnvironment.canRunGuests))
+    func badConfigurationsAreRefused() throws {
+        let directory = TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let console = directory.appendingPathComponent("x.txt")
+        let unknown = GuestRunner.configuration(
+            "hello", cmdline: "", console: console, cpuFeatures: [.init(name: "warp-drive", policy: .require)])
+        #expect(throws: VirtError.self) { try VirtualMachine(configuration: unknown) }
+        var missing = GuestRunner.configuration("hello", cmdline: "", console: console)
+        missing.disks = [DiskConfiguration(source: FileSource(path: directory.path + "/nope.img"), target: "vda")]
+        do {
+            _ = try VirtualMachine(configuration: missing)
+            Issue.record("a missing disk image must fail")
+        } catch let error as VirtError {
+            #expect(error.message.contains("nope.img"))
+        }
     }
 }

@@ -17,20 +17,8 @@ struct KernelLoaderTests {
         try GuestMemory(size: mib << 20, backing: MemoryBackingConfiguration(mergeable: false), name: "loader-test")
     }
 
-    /// A minimal bzImage: one setup sector plus `payload` bytes, with the given protocol fields.
     static func bzImage(version: UInt16 = 0x020f, xloadflags: UInt16 = 1, payload: Int = 4096, initSize: UInt32 = 0x10000) -> [UInt8] {
-        var b = ByteBuffer(count: 2 * 512 + payload)
-        b.bytes[0x1f1] = 1
-        b.set(UInt16(0xaa55), at: 0x1fe)
-        b.bytes[0x201] = 0x66
-        b.set(UInt32(0x5372_6448), at: 0x202)
-        b.set(version, at: 0x206)
-        b.bytes[0x211] = 1
-        b.set(UInt32(0x7fff_ffff), at: 0x22c)
-        b.set(xloadflags, at: 0x236)
-        b.set(UInt32(2047), at: 0x238)
-        b.set(initSize, at: 0x260)
-        return b.bytes
+        BzImageFixture.image(payload: [UInt8](repeating: 0xf4, count: payload), version: version, xloadflags: xloadflags, initSize: initSize)
     }
 
     func expectError(_ substring: String, _ body: () throws -> Void) {

@@ -28,8 +28,8 @@ struct hvm_memmap_entry { u64 addr, size; u32 type, reserved; };
 
 static inline void outb(u16 port, u8 v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
 static inline u8 inb(u16 port) { u8 v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
-static inline void mmio_write32(u32 addr, u32 v) { *(volatile u32 *)addr = v; }
-static inline u32 mmio_read32(u32 addr) { return *(volatile u32 *)addr; }
+static inline void mmio_write32(u32 addr, u32 v) { *(volatile u32 *)(unsigned long)addr = v; }
+static inline u32 mmio_read32(u32 addr) { return *(volatile u32 *)(unsigned long)addr; }
 
 static inline __attribute__((unused)) void putc_(char c) {
     while (!(inb(COM1 + UART_LSR) & UART_LSR_THRE)) {}
@@ -52,7 +52,7 @@ static inline __attribute__((unused)) void poweroff(u8 code) {
 
 /* Finds "key=" in the command line; returns the value's start or 0. */
 static inline __attribute__((unused)) const char *param(const struct hvm_start_info *info, const char *key) {
-    const char *s = (const char *)(u32)info->cmdline_paddr;
+    const char *s = (const char *)(unsigned long)info->cmdline_paddr;
     if (!s) return 0;
     while (*s) {
         const char *k = key, *p = s;

@@ -12,6 +12,16 @@ void guest_main(const struct hvm_start_info *info) {
     const char *greeting = param(info, "greeting");
     puts_("greeting: ");
     while (greeting && *greeting && *greeting != ' ') putc_(*greeting++);
+    if (param(info, "showcpu")) {
+        u32 eax = 1, ebx, ecx, edx;
+        __asm__ volatile("cpuid" : "+a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx));
+        puts_("\ncx16=");
+        putu((ecx >> 13) & 1);
+        puts_(" hypervisor=");
+        putu(ecx >> 31);
+        puts_(" apic-id=");
+        putu(ebx >> 24);
+    }
     puts_("\nbye\n");
     poweroff(0);
 }
