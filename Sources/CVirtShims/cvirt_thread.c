@@ -22,6 +22,13 @@ int cvirt_install_noop_handler(int signal) {
     return sigaction(signal, &action, NULL);
 }
 
+int cvirt_unblock_signal(int signal) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, signal);
+    return pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
 int cvirt_set_current_thread_name(const char *name) {
     char truncated[16];
     strncpy(truncated, name, sizeof(truncated) - 1);

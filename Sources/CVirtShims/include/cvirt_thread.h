@@ -14,6 +14,10 @@ int cvirt_sigrtmin(void);
 /// blocking calls such as KVM_RUN with EINTR. Returns 0 or -1 with errno set.
 int cvirt_install_noop_handler(int signal);
 
+/// Unblocks `signal` for the calling thread (threads inherit their creator's mask, and dispatch worker
+/// threads block asynchronous signals). Returns 0 or an errno value.
+int cvirt_unblock_signal(int signal);
+
 /// Names the calling thread (at most 15 bytes are kept, as Linux allows). Returns 0 or an errno value.
 int cvirt_set_current_thread_name(const char *name);
 

@@ -10,6 +10,8 @@ extension VirtualMachine {
     /// The body of vCPU thread `vcpu.index`.
     func runVCPU(_ vcpu: VCPU) {
         let tid = cvirt_gettid()
+        // The creating thread's mask is inherited; the kick must get through whatever it was.
+        _ = cvirt_unblock_signal(Self.kickSignal)
         control.broadcast { threadIDs[vcpu.index] = tid }
         while true {
             guard waitForRunRequest(vcpu) else { break }
