@@ -11,8 +11,17 @@ struct HelloGuestTests {
     func printsAndPowersOff() throws {
         let directory = TestEnvironment.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let (exit, output) = try GuestRunner.runOurs("hello", cmdline: "greeting=world", in: directory)
+        let console = directory.appendingPathComponent("hello.txt")
+        let vm = try VirtualMachine(
+            configuration: GuestRunner.configuration("hello", cmdline: "greeting=world", console: console))
+        try vm.start(paused: false)
+        let exit = vm.waitForExit()
+        let output = try String(contentsOf: console, encoding: .utf8)
         #expect(exit == .poweroff(code: 0))
+        let stats = vm.statistics()
+        #expect(stats.unknownPortAccesses >= 1, "the POST code write")
+        #expect(stats.unknownMMIOAccesses == 1, "the read of unclaimed MMIO")
+        #expect((stats.exitsByReason["io"] ?? 0) >= UInt64(output.utf8.count), "each byte is at least one port exit")
         #expect(output == "hello from a PVH guest\nstart info: ok\nmemory map: ram at 1M\ngreeting: world\nbye\n")
     }
 

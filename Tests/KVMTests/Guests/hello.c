@@ -1,8 +1,14 @@
 /* hello: checks its PVH hand-over, prints a greeting from the command line, powers off with code 0. */
 #include "guest.h"
 
+#define POST_CODE_PORT 0x80
+#define UNCLAIMED_MMIO 0xd0f00000u
+
 void guest_main(const struct hvm_start_info *info) {
     puts_("hello from a PVH guest\n");
+    /* A POST code and a read of unclaimed MMIO: both hypervisors must ignore them (ours counts them). */
+    outb(POST_CODE_PORT, 0x42);
+    (void)mmio_read32(UNCLAIMED_MMIO);
     puts_(info->magic == HVM_START_MAGIC ? "start info: ok\n" : "start info: BAD MAGIC\n");
     const struct hvm_memmap_entry *map = (const struct hvm_memmap_entry *)(u32)info->memmap_paddr;
     int ram_at_1m = 0;
