@@ -32,12 +32,17 @@ struct BootTests {
             .init(function: 0, index: 0, flags: 0, eax: 0xd, ebx: 0, ecx: 0, edx: 0),
             .init(function: 1, index: 0, flags: 0, eax: 0, ebx: 0, ecx: (1 << 13) | (1 << 26) | (1 << 28), edx: 1 << 8),
         ])
-        try table.apply(features: [.init(name: "cx16", policy: .disable), .init(name: "xsave", policy: .disable)], domain: "d")
+        try table.apply(
+            features: [.init(name: "cx16", policy: .disable), .init(name: "xsave", policy: .disable)], domain: "d")
         #expect(!table.has(CPUFeatureBit.named("cx16")!))
         #expect(!table.has(CPUFeatureBit.named("avx")!), "AVX goes with XSAVE")
         #expect(table.has(CPUFeatureBit.named("cx8")!))
-        #expect(throws: VirtError.self) { try table.apply(features: [.init(name: "avx512f", policy: .require)], domain: "d") }
-        #expect(throws: VirtError.self) { try table.apply(features: [.init(name: "no-such-flag", policy: .disable)], domain: "d") }
+        #expect(throws: VirtError.self) {
+            try table.apply(features: [.init(name: "avx512f", policy: .require)], domain: "d")
+        }
+        #expect(throws: VirtError.self) {
+            try table.apply(features: [.init(name: "no-such-flag", policy: .disable)], domain: "d")
+        }
         let vcpu3 = table.forVCPU(3, vcpuCount: 4, topology: .init(sockets: 1, dies: 1, cores: 4, threads: 1))
         let leaf1 = vcpu3.entries.first { $0.function == 1 }!
         #expect(leaf1.ebx >> 24 == 3, "initial APIC id")

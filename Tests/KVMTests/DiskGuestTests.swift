@@ -68,12 +68,14 @@ struct DiskGuestTests {
     func matchesQEMU() throws {
         let directory = TestEnvironment.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let ours = try GuestRunner.runOurs("disk", disks: try Self.makeImages(in: directory, suffix: "ours"), in: directory)
+        let ours = try GuestRunner.runOurs(
+            "disk", disks: try Self.makeImages(in: directory, suffix: "ours"), in: directory)
         let qemuDisks = try Self.makeImages(in: directory, suffix: "qemu")
         let qemu = GuestRunner.runQEMU("disk", disks: qemuDisks, in: directory)
         #expect(qemu.status == 1, "QEMU exits with (0 << 1) | 1 after the guest's power-off")
         #expect(ours.output == qemu.output)
-        let oursImage = try Data(contentsOf: URL(fileURLWithPath: directory.appendingPathComponent("alpha-ours.img").path))
+        let oursImage = try Data(
+            contentsOf: URL(fileURLWithPath: directory.appendingPathComponent("alpha-ours.img").path))
         let qemuImage = try Data(contentsOf: URL(fileURLWithPath: qemuDisks[0].path))
         #expect(oursImage == qemuImage)
     }

@@ -49,7 +49,10 @@ enum GuestImages {
             return (nil, "objcopy failed for the bzImage guest: \(copied.output)")
         }
         let image = BzImageFixture.image(payload: [UInt8](payload), initSize: 0x10000)
-        guard FileManager.default.createFile(atPath: directory.appendingPathComponent("bzimage").path, contents: Data(image)) else {
+        guard
+            FileManager.default.createFile(
+                atPath: directory.appendingPathComponent("bzimage").path, contents: Data(image))
+        else {
             return (nil, "cannot write the bzImage guest")
         }
         return (directory, nil)

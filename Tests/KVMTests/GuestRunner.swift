@@ -35,7 +35,8 @@ enum GuestRunner {
         _ guest: String, cmdline: String = "", disks: [Disk] = [], in directory: URL
     ) throws -> (exit: GuestExit, output: String) {
         let console = directory.appendingPathComponent("\(guest).ours.txt")
-        let vm = try VirtualMachine(configuration: configuration(guest, cmdline: cmdline, console: console, disks: disks))
+        let vm = try VirtualMachine(
+            configuration: configuration(guest, cmdline: cmdline, console: console, disks: disks))
         try vm.start(paused: false)
         let watchdog = Watchdog(vm, seconds: GuestImages.helperTimeoutSeconds)
         let exit = vm.waitForExit()
@@ -57,7 +58,10 @@ enum GuestRunner {
         ]
         if let input {
             // QEMU 7.2's file chardev cannot read input, so the console is stdio: input piped in, output read back.
-            arguments += ["-chardev", "stdio,id=console,signal=off", "-serial", "chardev:console", "-kernel", GuestImages.path(guest)]
+            arguments += [
+                "-chardev", "stdio,id=console,signal=off", "-serial", "chardev:console", "-kernel",
+                GuestImages.path(guest),
+            ]
             if !cmdline.isEmpty { arguments += ["-append", cmdline] }
             return GuestImages.run(TestEnvironment.qemuPath, arguments, input: Data(input.utf8), separateErrors: true)
         } else {

@@ -38,7 +38,8 @@ struct HelloGuestTests {
         #expect(vm.waitForExit() == .poweroff(code: 0))
         #expect(
             try String(contentsOf: console, encoding: .utf8)
-                == "hello from a bzImage guest in long mode\ne820: ram at 1M\ncmdline: console=ttyS0 greeting=bz\nbye\n")
+                == "hello from a bzImage guest in long mode\ne820: ram at 1M\ncmdline: console=ttyS0 greeting=bz\nbye\n"
+        )
     }
 
     // Needs /dev/kvm and gcc: `<feature policy='disable' name='cx16'/>` must hide CX16 from the guest's CPUID.

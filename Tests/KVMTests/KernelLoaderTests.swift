@@ -17,8 +17,12 @@ struct KernelLoaderTests {
         try GuestMemory(size: mib << 20, backing: MemoryBackingConfiguration(mergeable: false), name: "loader-test")
     }
 
-    static func bzImage(version: UInt16 = 0x020f, xloadflags: UInt16 = 1, payload: Int = 4096, initSize: UInt32 = 0x10000) -> [UInt8] {
-        BzImageFixture.image(payload: [UInt8](repeating: 0xf4, count: payload), version: version, xloadflags: xloadflags, initSize: initSize)
+    static func bzImage(
+        version: UInt16 = 0x020f, xloadflags: UInt16 = 1, payload: Int = 4096, initSize: UInt32 = 0x10000
+    ) -> [UInt8] {
+        BzImageFixture.image(
+            payload: [UInt8](repeating: 0xf4, count: payload), version: version, xloadflags: xloadflags,
+            initSize: initSize)
     }
 
     func expectError(_ substring: String, _ body: () throws -> Void) {
@@ -35,13 +39,15 @@ struct KernelLoaderTests {
     @Test func rejectsFilesThatAreNotKernels() throws {
         let dir = TestEnvironment.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let junk = try Self.file(Array("#!/bin/sh\necho not a kernel\n".utf8) + [UInt8](repeating: 0, count: 2000), in: dir, "junk")
+        let junk = try Self.file(
+            Array("#!/bin/sh\necho not a kernel\n".utf8) + [UInt8](repeating: 0, count: 2000), in: dir, "junk")
         let m = try Self.memory()
         expectError("neither an ELF image with a PVH note nor a bzImage") {
             _ = try KernelLoader.load(kernel: FileSource(path: junk), initrd: nil, cmdline: "", memory: m)
         }
         expectError("No such file") {
-            _ = try KernelLoader.load(kernel: FileSource(path: dir.path + "/missing"), initrd: nil, cmdline: "", memory: m)
+            _ = try KernelLoader.load(
+                kernel: FileSource(path: dir.path + "/missing"), initrd: nil, cmdline: "", memory: m)
         }
     }
 
@@ -79,7 +85,8 @@ struct KernelLoaderTests {
         #expect(String(decoding: text, as: UTF8.self) == "console=ttyS0")
         let bigInitrd = try Self.file([UInt8](repeating: 1, count: 16 << 20), in: dir, "big-initrd")
         expectError("initrd") {
-            _ = try KernelLoader.load(kernel: FileSource(path: good), initrd: FileSource(path: bigInitrd), cmdline: "", memory: m)
+            _ = try KernelLoader.load(
+                kernel: FileSource(path: good), initrd: FileSource(path: bigInitrd), cmdline: "", memory: m)
         }
     }
 
@@ -92,11 +99,13 @@ struct KernelLoaderTests {
         let initrd = try Self.file([UInt8](repeating: 1, count: (1 << 20) - 4096), in: dir, "initrd")
         expectError("overlap the kernel") {
             _ = try KernelLoader.load(
-                kernel: FileSource(path: GuestImages.path("hello")), initrd: FileSource(path: initrd), cmdline: "", memory: m)
+                kernel: FileSource(path: GuestImages.path("hello")), initrd: FileSource(path: initrd), cmdline: "",
+                memory: m)
         }
         let small = try Self.file([UInt8](repeating: 9, count: 4096), in: dir, "small")
         let entry = try KernelLoader.load(
-            kernel: FileSource(path: GuestImages.path("hello")), initrd: FileSource(path: small), cmdline: "x=1", memory: m)
+            kernel: FileSource(path: GuestImages.path("hello")), initrd: FileSource(path: small), cmdline: "x=1",
+            memory: m)
         #expect(entry.mode == .pvh32 && entry.bootInfoAddress == 0x6000)
         #expect(m.load(UInt32.self, at: 0x6000) == 0x336e_c578)
         #expect(m.load(UInt32.self, at: 0x600c) == 1, "one module: the initrd")

@@ -57,7 +57,8 @@ struct LifecycleGuestTests {
         let directory = TestEnvironment.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let console = directory.appendingPathComponent("ticks.txt")
-        let vm = try VirtualMachine(configuration: GuestRunner.configuration("ticks", cmdline: "delay=2000", console: console))
+        let vm = try VirtualMachine(
+            configuration: GuestRunner.configuration("ticks", cmdline: "delay=2000", console: console))
         try vm.start(paused: false)
         _ = Self.waitForOutput(console) { Self.ticks(in: $0) >= 1 }
         vm.powerButton()
@@ -71,7 +72,8 @@ struct LifecycleGuestTests {
         let directory = TestEnvironment.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let console = directory.appendingPathComponent("ticks.txt")
-        let vm = try VirtualMachine(configuration: GuestRunner.configuration("ticks", cmdline: "delay=2000", console: console))
+        let vm = try VirtualMachine(
+            configuration: GuestRunner.configuration("ticks", cmdline: "delay=2000", console: console))
         try vm.start(paused: false)
         _ = Self.waitForOutput(console) { Self.ticks(in: $0) >= 1 }
         vm.reset()

@@ -66,7 +66,10 @@ struct MachineShapeTests {
 
     // Needs /dev/kvm, gcc, and 16 free 2 MiB huge pages (echo 16 > /proc/sys/vm/nr_hugepages); the test does
     // not change the host's pool, so it is skipped where the pages are not reserved.
-    @Test(.enabled(if: TestEnvironment.canRunGuests && MachineShapeTests.freeHugePages >= 16, "needs 16 free 2 MiB huge pages"))
+    @Test(
+        .enabled(
+            if: TestEnvironment.canRunGuests && MachineShapeTests.freeHugePages >= 16, "needs 16 free 2 MiB huge pages")
+    )
     func hugetlbBacking() throws {
         let directory = TestEnvironment.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -80,7 +83,8 @@ struct MachineShapeTests {
     // Needs /dev/kvm and gcc: odd sizes cannot be huge-page backed; the error says what to do.
     @Test(.enabled(if: TestEnvironment.canRunGuests))
     func hugetlbRejectsUnalignedSizes() throws {
-        var config = GuestRunner.configuration("hello", cmdline: "", console: URL(fileURLWithPath: "/dev/null"), memoryMiB: 33)
+        var config = GuestRunner.configuration(
+            "hello", cmdline: "", console: URL(fileURLWithPath: "/dev/null"), memoryMiB: 33)
         config.memoryBacking = MemoryBackingConfiguration(source: .hugetlb, hugePageBytes: 2 << 20)
         #expect(throws: Error.self) { try VirtualMachine(configuration: config) }
     }
@@ -93,7 +97,8 @@ struct MachineShapeTests {
         let socketPath = directory.appendingPathComponent("console.sock").path
         let log = directory.appendingPathComponent("log.txt")
         var config = GuestRunner.configuration("echo", cmdline: "", console: log)
-        config.serial = SerialConfiguration(kind: .unix, source: FileSource(path: socketPath), logFile: FileSource(path: log.path))
+        config.serial = SerialConfiguration(
+            kind: .unix, source: FileSource(path: socketPath), logFile: FileSource(path: log.path))
         let vm = try VirtualMachine(configuration: config)
         let client = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(client) }
@@ -103,7 +108,9 @@ struct MachineShapeTests {
             raw.copyBytes(from: Array(socketPath.utf8))
         }
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(client, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         #expect(connected == 0)
         try vm.start(paused: false)

@@ -32,9 +32,11 @@ struct PowerGuestTests {
     }
 
     // QEMU comparison of the guests that end by themselves; skipped visibly where QEMU is missing.
-    @Test(.enabled(if: TestEnvironment.canCompareWithQEMU), arguments: [
-        ("hello", "greeting=world"), ("reset", ""), ("ticks", "ticks=3 delay=100"),
-    ])
+    @Test(
+        .enabled(if: TestEnvironment.canCompareWithQEMU),
+        arguments: [
+            ("hello", "greeting=world"), ("reset", ""), ("ticks", "ticks=3 delay=100"),
+        ])
     func consoleMatchesQEMU(guest: String, cmdline: String) throws {
         let directory = TestEnvironment.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -16,7 +16,9 @@ struct VirtqueueTests {
         try GuestMemory(size: 1 << 20, backing: MemoryBackingConfiguration(mergeable: false), name: "virtqueue-test")
     }
 
-    static func setDescriptor(_ m: GuestMemory, _ i: UInt16, address: UInt64, length: UInt32, flags: UInt16, next: UInt16) {
+    static func setDescriptor(
+        _ m: GuestMemory, _ i: UInt16, address: UInt64, length: UInt32, flags: UInt16, next: UInt16
+    ) {
         let at = desc + UInt64(i) * 16
         m.store(address, at: at)
         m.store(length, at: at + 8)
@@ -36,26 +38,31 @@ struct VirtqueueTests {
             try Virtqueue(size: 6, descriptorTable: Self.desc, availRing: Self.avail, usedRing: Self.used, memory: m)
         }
         #expect(throws: Virtqueue.Fault.self) {
-            try Virtqueue(size: 8, descriptorTable: (1 << 20) - 64, availRing: Self.avail, usedRing: Self.used, memory: m)
+            try Virtqueue(
+                size: 8, descriptorTable: (1 << 20) - 64, availRing: Self.avail, usedRing: Self.used, memory: m)
         }
         #expect(throws: Virtqueue.Fault.self) {
-            try Virtqueue(size: 8, descriptorTable: Self.desc + 8, availRing: Self.avail, usedRing: Self.used, memory: m)
+            try Virtqueue(
+                size: 8, descriptorTable: Self.desc + 8, availRing: Self.avail, usedRing: Self.used, memory: m)
         }
     }
 
     @Test func loopsAndOutOfRangeIndicesAreFaults() throws {
         let m = try Self.memory()
-        var q = try Virtqueue(size: Self.size, descriptorTable: Self.desc, availRing: Self.avail, usedRing: Self.used, memory: m)
+        var q = try Virtqueue(
+            size: Self.size, descriptorTable: Self.desc, availRing: Self.avail, usedRing: Self.used, memory: m)
         Self.setDescriptor(m, 0, address: 0x8000, length: 16, flags: Virtqueue.descriptorNext, next: 1)
         Self.setDescriptor(m, 1, address: 0x8000, length: 16, flags: Virtqueue.descriptorNext, next: 0)
         Self.offer(m, head: 0)
         #expect(throws: Virtqueue.Fault.chainTooLong) { try q.pop(m) }
-        var q2 = try Virtqueue(size: Self.size, descriptorTable: Self.desc, availRing: Self.avail, usedRing: Self.used, memory: m)
+        var q2 = try Virtqueue(
+            size: Self.size, descriptorTable: Self.desc, availRing: Self.avail, usedRing: Self.used, memory: m)
         q2.nextAvail = 1
         Self.setDescriptor(m, 2, address: 0x8000, length: 16, flags: Virtqueue.descriptorNext, next: 200)
         Self.offer(m, head: 2)
         #expect(throws: Virtqueue.Fault.descriptorOutOfRange) { try q2.pop(m) }
-        var q3 = try Virtqueue(size: Self.size, descriptorTable: Self.desc, availRing: Self.avail, usedRing: Self.used, memory: m)
+        var q3 = try Virtqueue(
+            size: Self.size, descriptorTable: Self.desc, availRing: Self.avail, usedRing: Self.used, memory: m)
         m.store(UInt16(100), at: Self.avail + 2)
         #expect(throws: Virtqueue.Fault.availIndexJump) { try q3.pop(m) }
     }
@@ -67,11 +74,14 @@ struct VirtqueueTests {
         var bytes = [UInt8](repeating: 0x11, count: 2048)
         _ = write(fd, &bytes, bytes.count)
         close(fd)
-        let disk = DiskConfiguration(source: FileSource(path: path), readonly: readonly, serial: "serial-1", target: "vda")
+        let disk = DiskConfiguration(
+            source: FileSource(path: path), readonly: readonly, serial: "serial-1", target: "vda")
         return (try VirtioBlock(disk, memory: memory, domain: "test"), path)
     }
 
-    static func request(_ m: GuestMemory, type: UInt32, sector: UInt64, dataLength: UInt32, dataWritable: Bool) -> [Virtqueue.Descriptor] {
+    static func request(_ m: GuestMemory, type: UInt32, sector: UInt64, dataLength: UInt32, dataWritable: Bool)
+        -> [Virtqueue.Descriptor]
+    {
         m.store(type, at: 0x8000)
         m.store(sector, at: 0x8008)
         m.store(UInt8(0xff), at: 0x9000)
@@ -106,7 +116,10 @@ struct VirtqueueTests {
         #expect(m.load(UInt8.self, at: 0x9000) == VirtioBlock.statusIOError, "a read into a read-only buffer fails")
         _ = blk.handle(Self.request(m, type: 99, sector: 0, dataLength: 512, dataWritable: true), memory: m)
         #expect(m.load(UInt8.self, at: 0x9000) == VirtioBlock.statusUnsupported)
-        #expect(blk.handle(Self.request(m, type: VirtioBlock.requestGetID, sector: 0, dataLength: 20, dataWritable: true), memory: m) == 21)
+        #expect(
+            blk.handle(
+                Self.request(m, type: VirtioBlock.requestGetID, sector: 0, dataLength: 20, dataWritable: true),
+                memory: m) == 21)
         let id = (0..<8).map { m.load(UInt8.self, at: 0xa000 + UInt64($0))! }
         #expect(String(decoding: id, as: UTF8.self) == "serial-1")
     }
@@ -117,7 +130,8 @@ struct VirtqueueTests {
         defer { unlink(path) }
         #expect(blk.deviceFeatures & VirtioBlock.featureReadOnly != 0)
         for i in 0..<512 { m.store(UInt8(0x22), at: 0xa000 + UInt64(i)) }
-        _ = blk.handle(Self.request(m, type: VirtioBlock.requestOut, sector: 0, dataLength: 512, dataWritable: false), memory: m)
+        _ = blk.handle(
+            Self.request(m, type: VirtioBlock.requestOut, sector: 0, dataLength: 512, dataWritable: false), memory: m)
         #expect(m.load(UInt8.self, at: 0x9000) == VirtioBlock.statusIOError)
         let fd = open(path, O_RDONLY)
         var first: UInt8 = 0

@@ -44,7 +44,8 @@ enum BzImageLoader {
     /// Checks the setup header; returns it when `header` (the first 1 KiB at least) is a usable bzImage.
     static func isBzImage(_ header: [UInt8]) -> Bool {
         let b = ByteBuffer(header)
-        return b.get(UInt16.self, at: bootFlagOffset) == bootFlag && b.get(UInt32.self, at: headerMagicOffset) == headerMagic
+        return b.get(UInt16.self, at: bootFlagOffset) == bootFlag
+            && b.get(UInt32.self, at: headerMagicOffset) == headerMagic
     }
 
     /// Loads the kernel, writes the zero page, and returns the 64-bit entry. The caller places the command
@@ -89,7 +90,8 @@ enum BzImageLoader {
         let maxCmdline = Int(first.get(UInt32.self, at: cmdlineSizeOffset) ?? 255)
         guard cmdline.count <= maxCmdline else {
             throw VirtError(
-                .invalidArgument, .kvm, "the kernel command line (\(cmdline.count) bytes) exceeds \(what)'s limit of \(maxCmdline)")
+                .invalidArgument, .kvm,
+                "the kernel command line (\(cmdline.count) bytes) exceeds \(what)'s limit of \(maxCmdline)")
         }
         zero.set(UInt32(GuestLayout.cmdlineAddress), at: cmdLinePtrOffset)
         if let initrd {

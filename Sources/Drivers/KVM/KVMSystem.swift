@@ -44,7 +44,8 @@ public final class KVMSystem {
                     "\(path) reports KVM API version \(version), this hypervisor needs version "
                         + "\(Self.expectedAPIVersion); use a host kernel with the stable KVM API")
             }
-            for (cap, name, purpose) in Self.requiredCapabilities where cvirt_ioctl_value(fd, CVIRT_KVM_CHECK_EXTENSION, UInt(cap)) <= 0 {
+            for (cap, name, purpose) in Self.requiredCapabilities
+            where cvirt_ioctl_value(fd, CVIRT_KVM_CHECK_EXTENSION, UInt(cap)) <= 0 {
                 throw VirtError(
                     .operationUnsupported, .kvm,
                     "\(path) lacks \(name) (needed for \(purpose)); use a newer host kernel with full KVM support")

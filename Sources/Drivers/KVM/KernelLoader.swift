@@ -16,7 +16,8 @@ public enum KernelLoader {
         guard cmdlineBytes.count < GuestLayout.cmdlineMaxBytes else {
             throw VirtError(
                 .invalidArgument, .kvm,
-                "the kernel command line is \(cmdlineBytes.count) bytes; at most \(GuestLayout.cmdlineMaxBytes - 1) fit")
+                "the kernel command line is \(cmdlineBytes.count) bytes; at most \(GuestLayout.cmdlineMaxBytes - 1) fit"
+            )
         }
         let header = try kernelFile.read(offset: 0, count: 1024)
         let entry: BootEntry
@@ -63,7 +64,8 @@ public enum KernelLoader {
                 "\(what) does not fit below 0x\(String(limit, radix: 16)); give the guest more memory")
         }
         let address = (limit - initrd.size) & ~(initrdAlignment - 1)
-        let overlapsKernel = kernelRange.map { address < $0.upperBound && address + initrd.size > $0.lowerBound } ?? false
+        let overlapsKernel =
+            kernelRange.map { address < $0.upperBound && address + initrd.size > $0.lowerBound } ?? false
         guard address >= kernelEnd, address >= GuestLayout.highMemoryStart, !overlapsKernel else {
             throw VirtError(
                 .configUnsupported, .kvm,

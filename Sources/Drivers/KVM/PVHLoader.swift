@@ -37,7 +37,8 @@ enum PVHLoader {
     static func isELF(_ header: [UInt8]) -> Bool { header.starts(with: elfMagic) }
 
     /// Loads the segments, finds the PVH entry, and returns the entry with the guest range the kernel uses.
-    static func loadKernel(_ file: KernelFile, into memory: GuestMemory) throws -> (entry: UInt64, range: Range<UInt64>) {
+    static func loadKernel(_ file: KernelFile, into memory: GuestMemory) throws -> (entry: UInt64, range: Range<UInt64>)
+    {
         let what = "kernel '\(file.path)'"
         let ident = ByteBuffer(try file.read(offset: 0, count: 64))
         guard ident.bytes.count >= 52, let elfClass = ident.bytes.dropFirst(4).first,
@@ -80,14 +81,19 @@ enum PVHLoader {
                     "\(what) needs \(s.memorySize) bytes at 0x\(String(s.physicalAddress, radix: 16)), beyond guest RAM "
                         + "of \(memory.size >> 20) MiB; give the guest more memory")
             }
-            guard s.physicalAddress >= GuestLayout.highMemoryStart || s.physicalAddress + s.memorySize <= GuestLayout.gdtAddress else {
+            guard
+                s.physicalAddress >= GuestLayout.highMemoryStart
+                    || s.physicalAddress + s.memorySize <= GuestLayout.gdtAddress
+            else {
                 throw VirtError(
                     .configUnsupported, .kvm,
                     "\(what) loads at 0x\(String(s.physicalAddress, radix: 16)), inside the boot structures below "
                         + "1 MiB; link it at 1 MiB or above")
             }
             try file.load(offset: s.offset, count: s.fileSize, into: memory, at: s.physicalAddress)
-            if s.memorySize > s.fileSize, let bss = memory.pointer(s.physicalAddress + s.fileSize, length: s.memorySize - s.fileSize) {
+            if s.memorySize > s.fileSize,
+                let bss = memory.pointer(s.physicalAddress + s.fileSize, length: s.memorySize - s.fileSize)
+            {
                 bss.initializeMemory(as: UInt8.self, repeating: 0, count: Int(s.memorySize - s.fileSize))
             }
             low = min(low, s.physicalAddress)

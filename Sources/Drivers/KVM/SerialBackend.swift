@@ -103,8 +103,10 @@ final class SerialBackend: @unchecked Sendable {
         while true {
             let source = listenFD >= 0 ? state.locked { clientFD } : inputFD
             let watched = source >= 0 ? source : listenFD
-            var fds = [pollfd(fd: wakePipe.0, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: watched, events: Int16(POLLIN), revents: 0)]
+            var fds = [
+                pollfd(fd: wakePipe.0, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: watched, events: Int16(POLLIN), revents: 0),
+            ]
             let n = poll(&fds, 2, -1)
             if n < 0 {
                 if errno == EINTR { continue }
@@ -150,7 +152,8 @@ final class SerialBackend: @unchecked Sendable {
         let bytes = Array(path.utf8)
         let capacity = MemoryLayout.size(ofValue: address.sun_path)
         guard bytes.count < capacity else {
-            throw VirtError(.configUnsupported, .kvm, "\(object): socket path '\(path)' is longer than \(capacity - 1) bytes")
+            throw VirtError(
+                .configUnsupported, .kvm, "\(object): socket path '\(path)' is longer than \(capacity - 1) bytes")
         }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             raw.copyBytes(from: bytes)
@@ -160,7 +163,9 @@ final class SerialBackend: @unchecked Sendable {
         if fd < 0 { throw SystemCall.error("socket", object) }
         unlink(path)
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         if bound != 0 || Glibc.listen(fd, 1) != 0 {
             let saved = errno

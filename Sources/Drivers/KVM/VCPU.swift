@@ -44,7 +44,8 @@ final class VCPU: @unchecked Sendable {
     init(vm: KVMVM, system: KVMSystem, index: Int) throws {
         self.index = index
         object = "vCPU \(index) of domain '\(vm.name)'"
-        fd = try SystemCall.ioctl(vm.fd, CVIRT_KVM_CREATE_VCPU, value: UInt(index), name: "KVM_CREATE_VCPU", object: object)
+        fd = try SystemCall.ioctl(
+            vm.fd, CVIRT_KVM_CREATE_VCPU, value: UInt(index), name: "KVM_CREATE_VCPU", object: object)
         mapSize = system.vcpuMapSize
         let mapped = mmap(nil, mapSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
         guard let mapped, mapped != UnsafeMutableRawPointer(bitPattern: -1) else {

@@ -98,7 +98,9 @@ final class VirtioBlock: VirtioDevice {
         switch type {
         case Self.requestIn: result = transfer(data, sector: sector, write: false, memory: memory, written: &written)
         case Self.requestOut:
-            result = readonly ? Self.statusIOError : transfer(data, sector: sector, write: true, memory: memory, written: &written)
+            result =
+                readonly
+                ? Self.statusIOError : transfer(data, sector: sector, write: true, memory: memory, written: &written)
         case Self.requestFlush: result = readonly || fdatasync(fd) == 0 ? Self.statusOK : Self.statusIOError
         case Self.requestGetID: result = getID(data, memory: memory, written: &written)
         default: result = Self.statusUnsupported
@@ -125,7 +127,8 @@ final class VirtioBlock: VirtioDevice {
         for d in data {
             guard let pointer = memory.pointer(d.address, length: UInt64(d.length)) else { return Self.statusIOError }
             let count = Int(d.length)
-            let done = write
+            let done =
+                write
                 ? SystemCall.pwriteFully(fd, pointer, count, Int64(offset))
                 : SystemCall.preadFully(fd, pointer, count, Int64(offset))
             guard done == count else { return Self.statusIOError }

@@ -71,7 +71,8 @@ extension VirtualMachine {
             counters.count(.intr)
         case KVM_EXIT_SHUTDOWN:
             counters.count(.shutdown)
-            return .crashed(reason: "triple fault on vCPU \(vcpu.index) at rip 0x\(String(instructionPointer(vcpu), radix: 16))")
+            return .crashed(
+                reason: "triple fault on vCPU \(vcpu.index) at rip 0x\(String(instructionPointer(vcpu), radix: 16))")
         case KVM_EXIT_SYSTEM_EVENT:
             counters.count(.systemEvent)
             switch Int32(run.pointee.system_event.type) {
@@ -121,7 +122,9 @@ extension VirtualMachine {
                 } else {
                     counters.unknownPorts.add(1, ordering: .relaxed)
                 }
-                for b in 0..<size { slot.storeBytes(of: UInt8(truncatingIfNeeded: value >> (8 * b)), toByteOffset: b, as: UInt8.self) }
+                for b in 0..<size {
+                    slot.storeBytes(of: UInt8(truncatingIfNeeded: value >> (8 * b)), toByteOffset: b, as: UInt8.self)
+                }
             }
         }
     }

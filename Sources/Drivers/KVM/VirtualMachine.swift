@@ -75,7 +75,9 @@ public final class VirtualMachine: @unchecked Sendable {
 
         let maxDisks = Int(GuestLayout.virtioLastIRQ - GuestLayout.virtioFirstIRQ + 1)
         guard configuration.disks.count <= maxDisks else {
-            throw VirtError(.configUnsupported, .kvm, "domain '\(name)' has \(configuration.disks.count) disks; at most \(maxDisks) are supported")
+            throw VirtError(
+                .configUnsupported, .kvm,
+                "domain '\(name)' has \(configuration.disks.count) disks; at most \(maxDisks) are supported")
         }
         var transports: [VirtioMMIOTransport] = []
         var announcements: [String] = []
