@@ -3,7 +3,7 @@ import Foundation
 /// Builds the freestanding test guests in `Guests/` with the system gcc, once per test run, into a temp dir.
 enum GuestImages {
     /// The guests and their sources (every guest also links `start.S`).
-    static let names = ["hello", "echo", "disk", "reset", "ticks"]
+    static let names = ["hello", "echo", "irqecho", "disk", "reset", "ticks"]
 
     /// Where the sources live (beside this file).
     static let sourceDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

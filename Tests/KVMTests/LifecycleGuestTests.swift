@@ -81,32 +81,37 @@ struct LifecycleGuestTests {
     }
 
     // Needs /dev/kvm and gcc -m32: serial input through an allocated pty, output in the log file.
-    @Test(.enabled(if: TestEnvironment.canRunGuests))
-    func echoThroughAPTY() throws {
+    @Test(.enabled(if: TestEnvironment.canRunGuests), arguments: ["echo", "irqecho"])
+    func echoThroughAPTY(guest: String) throws {
         let directory = TestEnvironment.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let log = directory.appendingPathComponent("echo.log")
         let vm = try VirtualMachine(
-            configuration: GuestRunner.configuration("echo", cmdline: "", console: log, serialKind: .pty))
+            configuration: GuestRunner.configuration(guest, cmdline: "", console: log, serialKind: .pty))
         let path = try #require(vm.serialPTYPath)
         #expect(path.hasPrefix("/dev/pts/"))
         let slave = open(path, O_RDWR | O_NOCTTY)
         #expect(slave >= 0)
         defer { close(slave) }
         try vm.start(paused: false)
+        let prefix = guest == "echo" ? "" : "irq "
         _ = Self.waitForOutput(log) { $0.contains("echo ready\n") }
         let input = Array("hello, echo~".utf8)
         #expect(write(slave, input, input.count) == input.count)
+        let watchdog = Watchdog(vm, seconds: GuestImages.helperTimeoutSeconds)
         #expect(vm.waitForExit() == .poweroff(code: 0))
-        #expect(try String(contentsOf: log, encoding: .utf8) == "echo ready\nhello, echo\necho done\n")
+        watchdog.cancel()
+        #expect(
+            try String(contentsOf: log, encoding: .utf8) == "\(prefix)echo ready\nhello, echo\n\(prefix)echo done\n")
     }
 
     // QEMU reads the same input from a file; skipped visibly where QEMU is missing.
-    @Test(.enabled(if: TestEnvironment.canCompareWithQEMU))
-    func echoMatchesQEMU() throws {
+    @Test(.enabled(if: TestEnvironment.canCompareWithQEMU), arguments: ["echo", "irqecho"])
+    func echoMatchesQEMU(guest: String) throws {
         let directory = TestEnvironment.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let qemu = GuestRunner.runQEMU("echo", input: "hello, echo~", in: directory)
-        #expect(qemu.output == "echo ready\nhello, echo\necho done\n")
+        let prefix = guest == "echo" ? "" : "irq "
+        let qemu = GuestRunner.runQEMU(guest, input: "hello, echo~", in: directory)
+        #expect(qemu.output == "\(prefix)echo ready\nhello, echo\n\(prefix)echo done\n")
     }
 }
