@@ -123,4 +123,33 @@ struct MachineShapeTests {
         watchdog.cancel()
         #expect(try String(contentsOf: log, encoding: .utf8) == "echo ready\nvia socket\necho done\n")
     }
+
+    // Needs /dev/kvm and gcc: a console client that hangs up must not take the hypervisor down (SIGPIPE).
+    @Test(.enabled(if: TestEnvironment.canRunGuests))
+    func consoleClientHangingUpIsHarmless() throws {
+        let directory = TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let socketPath = directory.appendingPathComponent("console.sock").path
+        let log = directory.appendingPathComponent("log.txt")
+        var config = GuestRunner.configuration("hello", cmdline: "greeting=shapes", console: log)
+        config.serial = SerialConfiguration(
+            kind: .unix, source: FileSource(path: socketPath), logFile: FileSource(path: log.path))
+        let vm = try VirtualMachine(configuration: config)
+        let client = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(socketPath.utf8)) }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(client, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        #expect(connected == 0)
+        close(client)
+        try vm.start(paused: false)
+        let watchdog = Watchdog(vm, seconds: GuestImages.helperTimeoutSeconds)
+        #expect(vm.waitForExit() == .poweroff(code: 0))
+        watchdog.cancel()
+        #expect(try String(contentsOf: log, encoding: .utf8) == Self.helloOutput)
+    }
 }

@@ -25,7 +25,7 @@ public final class KVMSystem {
     /// Bytes to mmap per vCPU for `kvm_run` (`KVM_GET_VCPU_MMAP_SIZE`).
     public let vcpuMapSize: Int
 
-    /// Opens and checks `path` (or adopts an inherited descriptor `fd`).
+    /// Opens and checks `path`, or adopts an inherited descriptor `fd` (this object then owns and closes it).
     public init(path: String = "/dev/kvm", fd inherited: Int32? = nil) throws {
         self.path = path
         if let inherited {

@@ -78,8 +78,13 @@ final class SerialBackend: @unchecked Sendable {
     /// real UART's line would drop it with nobody listening.
     func emit(_ byte: UInt8) {
         var b = byte
-        let target = kind == .unix ? state.locked { clientFD } : outputFD
-        if target >= 0 { _ = write(target, &b, 1) }
+        if kind == .unix {
+            // A client that went away must not kill the hypervisor with SIGPIPE.
+            let client = state.locked { clientFD }
+            if client >= 0 { _ = send(client, &b, 1, Int32(MSG_NOSIGNAL)) }
+        } else if outputFD >= 0 {
+            _ = write(outputFD, &b, 1)
+        }
         if logFD >= 0 { _ = write(logFD, &b, 1) }
     }
 
