@@ -14,7 +14,9 @@ public enum BootGDT {
 
     /// Selectors: entry index × 8.
     public static let codeSelector: UInt16 = 0x08
+    /// Data segment selector (GDT entry 2).
     public static let dataSelector: UInt16 = 0x10
+    /// Task register selector (GDT entry 3).
     public static let tssSelector: UInt16 = 0x18
 
     /// Encodes one 8-byte descriptor.
@@ -38,17 +40,29 @@ public enum BootGDT {
 
     /// A `kvm_segment`-shaped description of descriptor `value` loaded with `selector`.
     public struct Segment: Equatable, Sendable {
+        /// Segment base address.
         public var base: UInt64
+        /// Segment limit in bytes (already scaled when G=1).
         public var limit: UInt32
+        /// The selector that loads it.
         public var selector: UInt16
+        /// Descriptor type (access bits 3:0).
         public var type: UInt8
+        /// Present bit.
         public var present: UInt8
+        /// Descriptor privilege level.
         public var dpl: UInt8
+        /// Default operand size (D/B).
         public var db: UInt8
+        /// Code/data (1) or system (0) descriptor.
         public var s: UInt8
+        /// 64-bit code segment.
         public var l: UInt8
+        /// Granularity: limit in 4 KiB units.
         public var g: UInt8
+        /// Available for software.
         public var avl: UInt8
+        /// KVM's "unusable" flag: set for non-present segments.
         public var unusable: UInt8
     }
 

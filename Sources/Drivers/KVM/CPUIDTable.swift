@@ -7,12 +7,19 @@ import VirtBase
 public struct CPUIDTable: Sendable {
     /// One CPUID leaf/subleaf result.
     public struct Entry: Sendable, Equatable {
+        /// CPUID leaf.
         public var function: UInt32
+        /// CPUID subleaf.
         public var index: UInt32
+        /// KVM_CPUID_FLAG_* bits.
         public var flags: UInt32
+        /// Output EAX.
         public var eax: UInt32
+        /// Output EBX.
         public var ebx: UInt32
+        /// Output ECX.
         public var ecx: UInt32
+        /// Output EDX.
         public var edx: UInt32
     }
 

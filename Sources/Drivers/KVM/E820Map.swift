@@ -5,8 +5,11 @@ public struct E820Entry: Sendable, Equatable {
     /// e820 type 2: reserved.
     public static let reserved: UInt32 = 2
 
+    /// First byte of the range.
     public var address: UInt64
+    /// Length in bytes.
     public var size: UInt64
+    /// e820 type: `ram` or `reserved`.
     public var type: UInt32
 
     /// The map for `memory`: RAM below the EBDA, the legacy hole reserved, RAM from 1 MiB to the PCI hole,

@@ -128,6 +128,7 @@ public final class GuestMemory: @unchecked Sendable {
 
     /// Writes a little-endian integer; false when outside RAM.
     @discardableResult
+    /// Writes a little-endian integer; false when outside RAM.
     public func store<T: FixedWidthInteger>(_ value: T, at address: UInt64) -> Bool {
         guard let target = pointer(address, length: UInt64(MemoryLayout<T>.size)) else { return false }
         target.storeBytes(of: value.littleEndian, as: T.self)
