@@ -34,7 +34,9 @@ struct LifecycleGuestTests {
         #expect(Self.ticks(in: (try? String(contentsOf: console, encoding: .utf8)) ?? "") == 0, "started paused")
         try vm.resume()
         _ = Self.waitForOutput(console) { Self.ticks(in: $0) >= 2 }
-        try vm.pause()
+        let clock = ContinuousClock()
+        let pauseTime = try clock.measure { try vm.pause() }
+        print("KVMTests: pause() of a running vCPU took \(pauseTime)")
         let atPause = try String(contentsOf: console, encoding: .utf8)
         #expect(Self.ticks(in: atPause) >= 2)
         usleep(200_000)
