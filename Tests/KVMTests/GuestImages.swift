@@ -15,10 +15,17 @@ enum GuestImages {
         return built.error
     }()
 
+    /// Where this test process builds the guests.
+    static var buildDirectory: URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("swift-virt-guests-\(getpid())")
+    }
+
     /// The build result: a directory of `<name>.elf` files, or an error text.
     private static let built: (directory: URL?, error: String?) = {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swift-virt-guests-\(getpid())")
+        let directory = buildDirectory
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // The images live as long as the test process; remove them when it exits.
+        atexit { try? FileManager.default.removeItem(at: GuestImages.buildDirectory) }
         for name in names {
             let result = run(
                 "/usr/bin/gcc",
