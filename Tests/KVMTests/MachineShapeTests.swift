@@ -1,5 +1,6 @@
 import Foundation
 import KVM
+import VirtBase
 import Testing
 
 /// VM shapes beyond the default: several vCPUs, RAM above the 32-bit hole, memfd/hugetlb backing, a Unix
@@ -64,13 +65,34 @@ struct MachineShapeTests {
         return line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
     }
 
-    // Needs /dev/kvm, gcc, and 16 free 2 MiB huge pages (echo 16 > /proc/sys/vm/nr_hugepages); the test does
-    // not change the host's pool, so it is skipped where the pages are not reserved.
+    /// The host-wide 2 MiB pool the hugetlb test grows for itself.
+    static let hugePagePool = "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
+
+    // Needs /dev/kvm, gcc, and root to reserve 16 × 2 MiB huge pages, which it gives back afterwards. The pool is
+    // changed relatively and under the lock file HostTests' pool test takes too.
     @Test(
         .enabled(
-            if: TestEnvironment.canRunGuests && MachineShapeTests.freeHugePages >= 16, "needs 16 free 2 MiB huge pages")
-    )
+            if: TestEnvironment.canRunGuests && geteuid() == 0
+                && FileManager.default.isWritableFile(atPath: MachineShapeTests.hugePagePool),
+            "needs root and a 2 MiB huge page pool to reserve pages in"))
     func hugetlbBacking() throws {
+        let lock = open("/tmp/swift-virt-tests-hugepages.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard lock >= 0, flock(lock, LOCK_EX) == 0 else { throw VirtError(.systemError, .kvm, "cannot lock the pool") }
+        defer { close(lock) }
+        func poolSize() throws -> Int {
+            Int(try String(contentsOfFile: Self.hugePagePool, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        }
+        func setPool(_ count: Int) throws { try "\(count)\n".write(toFile: Self.hugePagePool, atomically: false, encoding: .utf8) }
+        let before = try poolSize()
+        try setPool(before + 16)
+        defer {
+            do {
+                try setPool(max(0, try poolSize() - 16))
+            } catch {
+                Issue.record("could not give back the 16 huge pages: \(error)")
+            }
+        }
+        try #require(Self.freeHugePages >= 16, "the kernel could not reserve 16 free 2 MiB pages")
         let directory = TestEnvironment.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let console = directory.appendingPathComponent("out.txt")
