@@ -62,8 +62,11 @@ struct RealHostTests {
     /// Resizing a pool needs root and a 2 MiB pool on node 0 (both exist on the project's test machine).
     @Test(.enabled(if: isRoot && has2MiBPool, "needs root and /sys/devices/system/node/node0 2 MiB pool"))
     func allocpagesRoundTrip() throws {
-        // Changes are relative (+2, then -2) so that another test resizing the same pool at the same time keeps
-        // its own pages.
+        // Changes are relative (+2, then -2), and made under the lock file every test that resizes a pool of this
+        // host takes (KVMTests' hugetlb guest too), so exact before/after counts hold.
+        let lock = open("/tmp/swift-virt-tests-hugepages.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard lock >= 0, flock(lock, LOCK_EX) == 0 else { throw VirtError(.systemError, .host, "cannot lock the pool") }
+        defer { close(lock) }
         let resizer = HugePagePoolResizer()
         let before = try resizer.poolSize(sizeKiB: 2048, node: 0)
         var added = false

@@ -28,12 +28,15 @@ public struct HypervisorConfiguration: Codable, Sendable, Equatable {
     public var serial: SerialConfiguration
     /// How guest RAM is backed and placed.
     public var memoryBacking: MemoryBackingConfiguration
+    /// The KVM device: nil opens `/dev/kvm`; the supervisor may hand down an open descriptor instead.
+    public var kvmDevice: FileSource?
 
+    /// Builds the value.
     public init(
         name: String, uuid: String, memoryBytes: UInt64, vcpus: Int, topology: Topology? = nil,
         cpuFeatures: [CPUFeature] = [], kernel: FileSource, initrd: FileSource? = nil, cmdline: String = "",
         disks: [DiskConfiguration] = [], serial: SerialConfiguration = .init(kind: .none),
-        memoryBacking: MemoryBackingConfiguration = .init()
+        memoryBacking: MemoryBackingConfiguration = .init(), kvmDevice: FileSource? = nil
     ) {
         self.name = name
         self.uuid = uuid
@@ -47,14 +50,20 @@ public struct HypervisorConfiguration: Codable, Sendable, Equatable {
         self.disks = disks
         self.serial = serial
         self.memoryBacking = memoryBacking
+        self.kvmDevice = kvmDevice
     }
 
     /// CPU topology.
     public struct Topology: Codable, Sendable, Equatable {
+        /// Sockets.
         public var sockets: Int
+        /// Dies per socket.
         public var dies: Int
+        /// Cores per die.
         public var cores: Int
+        /// Threads per core.
         public var threads: Int
+        /// Builds the value.
         public init(sockets: Int, dies: Int, cores: Int, threads: Int) {
             self.sockets = sockets
             self.dies = dies
@@ -65,8 +74,11 @@ public struct HypervisorConfiguration: Codable, Sendable, Equatable {
 
     /// A CPUID feature the domain disables or requires.
     public struct CPUFeature: Codable, Sendable, Equatable {
+        /// The feature name as libvirt spells it (`cx16`).
         public var name: String
+        /// What to do with it.
         public var policy: Policy
+        /// Builds the value.
         public init(name: String, policy: Policy) {
             self.name = name
             self.policy = policy
@@ -82,6 +94,7 @@ public struct FileSource: Codable, Sendable, Equatable {
     public var path: String
     /// An inherited open descriptor for `path`; nil means open `path` directly.
     public var fd: Int32?
+    /// Builds the value.
     public init(path: String, fd: Int32? = nil) {
         self.path = path
         self.fd = fd
@@ -98,6 +111,7 @@ public struct DiskConfiguration: Codable, Sendable, Equatable {
     public var serial: String?
     /// The target name (`vda`), for messages and statistics.
     public var target: String
+    /// Builds the value.
     public init(source: FileSource, readonly: Bool = false, serial: String? = nil, target: String) {
         self.source = source
         self.readonly = readonly
@@ -108,21 +122,25 @@ public struct DiskConfiguration: Codable, Sendable, Equatable {
 
 /// Where COM1's output goes and its input comes from.
 public struct SerialConfiguration: Codable, Sendable, Equatable {
+    /// The backend kind.
     public var kind: Kind
     /// pty: the master descriptor (or nil to allocate one); file: the file to append to; unix: the socket path.
     public var source: FileSource?
     /// `<log file>`: a copy of everything the guest writes, appended.
     public var logFile: FileSource?
+    /// Builds the value.
     public init(kind: Kind, source: FileSource? = nil, logFile: FileSource? = nil) {
         self.kind = kind
         self.source = source
         self.logFile = logFile
     }
+    /// Serial backends: none, a pty, a file (output only), a listening Unix socket, or stdio.
     public enum Kind: String, Codable, Sendable { case none, pty, file, unix, stdio }
 }
 
 /// Guest RAM backing and NUMA placement (the NUMA issue fills in placement; defaults are anonymous memory).
 public struct MemoryBackingConfiguration: Codable, Sendable, Equatable {
+    /// Anonymous memory, a memfd, or hugetlb-backed memfd.
     public var source: Source
     /// Huge page size in bytes when `source` is `.hugetlb`.
     public var hugePageBytes: UInt64?
@@ -132,6 +150,7 @@ public struct MemoryBackingConfiguration: Codable, Sendable, Equatable {
     public var locked: Bool
     /// Allow KSM to merge pages (`nosharepages` clears it).
     public var mergeable: Bool
+    /// Builds the value.
     public init(
         source: Source = .anonymous, hugePageBytes: UInt64? = nil, shared: Bool = false, locked: Bool = false,
         mergeable: Bool = true
@@ -142,6 +161,7 @@ public struct MemoryBackingConfiguration: Codable, Sendable, Equatable {
         self.locked = locked
         self.mergeable = mergeable
     }
+    /// Where guest RAM comes from.
     public enum Source: String, Codable, Sendable { case anonymous, memfd, hugetlb }
 }
 

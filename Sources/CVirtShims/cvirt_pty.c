@@ -1,0 +1,25 @@
+#include "cvirt_pty.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+int cvirt_open_pty(char *path, size_t capacity) {
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+    if (master < 0) return -1;
+    if (grantpt(master) != 0 || unlockpt(master) != 0 || ptsname_r(master, path, capacity) != 0) {
+        int saved = errno;
+        close(master);
+        errno = saved;
+        return -1;
+    }
+    struct termios attributes;
+    if (tcgetattr(master, &attributes) == 0) {
+        cfmakeraw(&attributes);
+        tcsetattr(master, TCSANOW, &attributes);
+    }
+    return master;
+}
