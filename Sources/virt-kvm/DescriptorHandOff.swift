@@ -14,11 +14,24 @@ struct DescriptorHandOff {
     /// The descriptors to keep across exec (and to close in the supervisor once the child runs).
     private(set) var descriptors: [Int32] = []
 
-    /// Opens kernel, initrd, disks and the serial port's files. On failure nothing stays open.
-    init(_ configuration: HypervisorConfiguration) throws(VirtError) {
+    /// The KVM device the supervisor opens for a `kvm` machine.
+    static let kvmDevicePath = "/dev/kvm"
+
+    /// Opens kernel, initrd, disks and the serial port's files, and the KVM device when `openKVM` is set.
+    /// On failure nothing stays open.
+    init(_ configuration: HypervisorConfiguration, openKVM: Bool) throws(VirtError) {
         self.configuration = configuration
         do {
             let name = configuration.name
+            if openKVM && configuration.kvmDevice == nil {
+                // Where the device cannot be opened the hypervisor tries itself, and its error explains
+                // what is missing (module, permissions, nested virtualization).
+                let fd = Glibc.open(Self.kvmDevicePath, O_RDWR | O_CLOEXEC)
+                if fd >= 0 {
+                    descriptors.append(fd)
+                    self.configuration.kvmDevice = FileSource(path: Self.kvmDevicePath, fd: fd)
+                }
+            }
             self.configuration.kernel = try open(configuration.kernel, O_RDONLY, "kernel", name)
             if let initrd = configuration.initrd {
                 self.configuration.initrd = try open(initrd, O_RDONLY, "initrd", name)

@@ -33,12 +33,12 @@ struct HypervisorRun {
     }
 
     /// Starts the hypervisor and follows it to its end; `onReady` runs once it reports ready.
-    func execute(onReady: (Int32) -> Void) -> Outcome {
+    func execute(onReady: (ProcessIdentity?) -> Void) -> Outcome {
         var outcome = Outcome()
         let pid: Int32
         let reportRead: Int32
         do {
-            let handOff = try DescriptorHandOff(configuration.hypervisor)
+            let handOff = try DescriptorHandOff(configuration.hypervisor, openKVM: configuration.machine == .kvm)
             defer { handOff.closeAll() }
             var runConfiguration = configuration
             runConfiguration.hypervisor = handOff.configuration
@@ -82,6 +82,8 @@ struct HypervisorRun {
             return outcome
         }
         outcome.pid = pid
+        // Named now, while it is certainly alive or an unreaped zombie: a guest may end at once.
+        let identity = ProcessIdentity.ofChild(pid)
         // A termination request reaches the hypervisor as SIGTERM: it stops the guest and reports.
         cvirt_set_termination_target(pid)
         defer { cvirt_set_termination_target(0) }
@@ -90,7 +92,7 @@ struct HypervisorRun {
             switch report.event {
             case .ready:
                 outcome.ready = true
-                onReady(pid)
+                onReady(identity)
             case .exit:
                 outcome.guestExit = report.guestExit
                 outcome.shutdownRequested = report.shutdownRequested ?? false

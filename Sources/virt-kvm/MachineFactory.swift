@@ -8,10 +8,7 @@ enum MachineFactory {
         case .simulated:
             return try SimulatedMachine(configuration: configuration.hypervisor)
         case .kvm:
-            throw VirtError(
-                .operationUnsupported, .kvm,
-                "this virt-kvm was built without the KVM hypervisor library's VirtualMachine; "
-                    + "rebuild swift-virt from a tree that has Sources/Drivers/KVM/VirtualMachine.swift")
+            return try VirtualMachine(configuration: configuration.hypervisor)
         }
     }
 }

@@ -69,9 +69,9 @@ final class Supervisor {
             let run = HypervisorRun(
                 configuration: configuration, files: files, monitorFD: listener.descriptor,
                 paused: first && configuration.startPaused)
-            let outcome = run.execute { pid in
-                log("hypervisor \(pid) is ready")
-                if first { finishLaunch(hypervisor: pid) }
+            let outcome = run.execute { hypervisor in
+                log("hypervisor \(hypervisor.map { String($0.pid) } ?? "?") is ready")
+                if first { finishLaunch(hypervisor: hypervisor) }
             }
             SmallFile.remove(files.hypervisorPIDFile)
             switch LifecyclePolicy(configuration: configuration).decide(outcome) {
@@ -87,11 +87,11 @@ final class Supervisor {
     }
 
     /// Tells `virt-kvm supervise` (and so the driver) that the domain is ready, or why it is not.
-    private func finishLaunch(hypervisor: Int32? = nil, error: String? = nil) {
+    private func finishLaunch(hypervisor: ProcessIdentity? = nil, error: String? = nil) {
         guard let fd = readyFD else { return }
         readyFD = nil
         let report = LaunchReport(
-            supervisor: ProcessIdentity.of(getpid()), hypervisor: hypervisor.flatMap { ProcessIdentity.of($0) },
+            supervisor: ProcessIdentity.of(getpid()), hypervisor: hypervisor,
             error: error)
         try? SmallFile.writeAll(fd, (try? FrameCodec.jsonLine(report)) ?? [], what: "ready pipe")
         close(fd)

@@ -17,12 +17,22 @@ public struct ProcessIdentity: Codable, Sendable, Equatable, Hashable {
     /// The identity of the running process `pid`; nil when there is none (or only its zombie).
     /// `procRoot` is `/proc` on the host and a fixture tree in tests.
     public static func of(_ pid: Int32, procRoot: String = "/proc") -> ProcessIdentity? {
+        of(pid, procRoot: procRoot, acceptingZombie: false)
+    }
+
+    /// The identity of our own child `pid`, even when it already exited but is not reaped yet (a zombie
+    /// keeps its start time): a guest that ends at once still gets named.
+    public static func ofChild(_ pid: Int32, procRoot: String = "/proc") -> ProcessIdentity? {
+        of(pid, procRoot: procRoot, acceptingZombie: true)
+    }
+
+    private static func of(_ pid: Int32, procRoot: String, acceptingZombie: Bool) -> ProcessIdentity? {
         guard pid > 0, let fields = try? statFields(pid, procRoot: procRoot) else { return nil }
         // fields[0] is field 3 (state); starttime is field 22.
         let stateIndex = 0
         let startTimeIndex = 22 - 3
         guard fields.count > startTimeIndex, let startTime = UInt64(fields[startTimeIndex]) else { return nil }
-        if fields[stateIndex] == "Z" || fields[stateIndex] == "X" { return nil }
+        if !acceptingZombie && (fields[stateIndex] == "Z" || fields[stateIndex] == "X") { return nil }
         return ProcessIdentity(pid: pid, startTime: startTime)
     }
 
