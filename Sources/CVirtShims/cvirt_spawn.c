@@ -4,8 +4,14 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
 
 // What the forked processes tell the caller through the report pipe.
 enum { REPORT_ERRNO = 1, REPORT_PID = 2 };
@@ -20,8 +26,26 @@ static void send_record(int report, int kind, int value) {
 }
 
 // Runs in the forked child: async-signal-safe calls only. Reports errno through `report` and exits.
+// Marks every descriptor from 3 up close-on-exec, so the new program gets only what it is handed (a caller's
+// database, lock or socket descriptor must not outlive it in a guest's processes). Async-signal-safe.
+static void mark_all_cloexec(void) {
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+#endif
+    struct rlimit limit;
+    int top = 65536;
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < (rlim_t)top) {
+        top = (int)limit.rlim_cur;
+    }
+    for (int fd = 3; fd < top; fd++) {
+        int flags = fcntl(fd, F_GETFD);
+        if (flags >= 0 && !(flags & FD_CLOEXEC)) fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+    }
+}
+
 static void child(int report, pid_t parent, const char *path, char *const argv[], char *const envp[],
                   const struct cvirt_spawn_options *o) {
+    mark_all_cloexec();
     for (int i = 0; o && i < o->keep_count; i++) {
         if (fcntl(o->keep_fds[i], F_SETFD, 0) < 0) goto fail;
     }

@@ -36,20 +36,11 @@ extension KVMDriver {
         host.securityModels = [Capabilities.SecurityModel(model: "none", doi: "0")]
         var guest = Capabilities.Guest(
             osType: "hvm", arch: topology.arch, wordSize: topology.arch == "x86_64" ? 64 : 32,
-            emulator: KVMDriver.hypervisorExecutablePath, domainTypes: ["kvm"])
+            emulator: (try? DomainProcess.locateExecutable()) ?? "virt-kvm", domainTypes: ["kvm"])
         // The in-kernel LAPIC is always there; ACPI tables are not built yet, so ACPI is off and cannot be turned on.
         guest.features = [
             .init(name: "acpi", defaultOn: false, toggle: false), .init(name: "apic", defaultOn: true, toggle: false),
         ]
         return Capabilities(host: host, guests: [guest])
-    }
-
-    /// The `virt-kvm` executable that runs guests: beside the running program (installed or built together).
-    static var hypervisorExecutablePath: String {
-        let environment = ProcessInfo.processInfo.environment
-        if let path = environment["SWIFT_VIRT_KVM_BINARY"], !path.isEmpty { return path }
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
-        let directory = exe.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-        return (directory.isEmpty ? "." : directory) + "/virt-kvm"
     }
 }

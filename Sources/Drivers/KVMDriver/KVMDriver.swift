@@ -3,9 +3,8 @@ import VirtCore
 
 /// The `kvm://` driver: definitions, autostart and status in the URI's SQLite store.
 ///
-/// This is the persistent half: define, undefine, lookup, list, dumpxml, autostart, dominfo and domstate.
-/// Starting a guest needs the embedded hypervisor's supervisor, which is wired in separately; until then
-/// `start` and the calls that act on a running guest answer with a clear error.
+/// Definitions live in the store; running guests are `virt-kvm` supervisor + hypervisor pairs
+/// (`KVMDriver+Lifecycle`), and host data comes from sysfs (`KVMDriver+Host`).
 public final class KVMDriver: Driver {
     /// The canonical URI.
     public let uri: String
@@ -41,9 +40,16 @@ public final class KVMDriver: Driver {
 
     // MARK: Queries
 
-    public func listDomains() throws -> [DomainSummary] { try store.listSummaries() }
+    /// Every domain, after folding ended ones into the store.
+    public func listDomains() throws -> [DomainSummary] {
+        try reconcile()
+        return try store.listSummaries()
+    }
 
-    public func lookup(_ key: DomainLookupKey) throws -> DomainSummary { try store.require(key) }
+    public func lookup(_ key: DomainLookupKey) throws -> DomainSummary {
+        try reconcile()
+        return try store.require(key)
+    }
 
     public func definition(_ uuid: UUID, live: Bool) throws -> DomainDefinition {
         let summary = try store.require(.uuid(uuid))
@@ -53,12 +59,13 @@ public final class KVMDriver: Driver {
         return try parseStored(try store.definitionXML(uuid), name: summary.name, what: "definition")
     }
 
-    /// `dominfo`: the OS type, vCPUs and memory of the definition; no CPU time while inactive.
+    /// `dominfo`: the OS type, vCPUs and memory of the definition; the hypervisor's CPU time while it runs.
     public func info(_ uuid: UUID) throws -> DomainInfo {
-        let summary = try store.require(.uuid(uuid))
+        let summary = try lookup(.uuid(uuid))
         let definition = try definition(uuid, live: summary.id != nil)
         return DomainInfo(
-            osType: definition.os.type, vcpus: definition.vcpu.currentCount, cpuTimeNs: 0,
+            osType: definition.os.type, vcpus: definition.vcpu.currentCount,
+            cpuTimeNs: summary.id != nil ? cpuTimeNanoseconds(uuid) : 0,
             maxMemoryKiB: definition.memoryKiB, memoryKiB: definition.currentMemoryKiB)
     }
 
@@ -97,30 +104,11 @@ public final class KVMDriver: Driver {
 
     // MARK: Lifecycle
 
-    public func start(_ uuid: UUID, flags: StartFlags) throws {
-        let domain = try store.require(.uuid(uuid))
-        if domain.id != nil { throw VirtError(.operationInvalid, .kvm, "domain is already running") }
-        throw VirtError(
-            .operationUnsupported, .kvm,
-            "cannot start domain '\(domain.name)': starting guests arrives with the embedded hypervisor, "
-                + "which this build does not include yet; define, dumpxml, edit and autostart work meanwhile")
-    }
-
-    public func shutdown(_ uuid: UUID) throws { try requireRunning(uuid, "shut down") }
-    public func destroy(_ uuid: UUID, graceful: Bool) throws { try requireRunning(uuid, "destroy") }
-    public func reboot(_ uuid: UUID) throws { try requireRunning(uuid, "reboot") }
-    public func reset(_ uuid: UUID) throws { try requireRunning(uuid, "reset") }
-    public func suspend(_ uuid: UUID) throws { try requireRunning(uuid, "suspend") }
-    public func resume(_ uuid: UUID) throws { try requireRunning(uuid, "resume") }
-
-    /// libvirt's `domain is not running` for an inactive domain; an active one (which only the
-    /// hypervisor integration can create) gets the same clear "not yet" as `start`.
-    private func requireRunning(_ uuid: UUID, _ action: String) throws {
-        let domain = try store.require(.uuid(uuid))
-        guard domain.id != nil else { throw VirtError(.operationInvalid, .kvm, "domain is not running") }
-        throw VirtError(
-            .operationUnsupported, .kvm,
-            "cannot \(action) domain '\(domain.name)': controlling running guests arrives with the embedded "
-                + "hypervisor, which this build does not include yet")
-    }
+    public func start(_ uuid: UUID, flags: StartFlags) throws { try startDomain(uuid, flags: flags) }
+    public func shutdown(_ uuid: UUID) throws { try shutdownDomain(uuid) }
+    public func destroy(_ uuid: UUID, graceful: Bool) throws { try destroyDomain(uuid) }
+    public func reboot(_ uuid: UUID) throws { try rebootDomain(uuid) }
+    public func reset(_ uuid: UUID) throws { try resetDomain(uuid) }
+    public func suspend(_ uuid: UUID) throws { try suspendDomain(uuid) }
+    public func resume(_ uuid: UUID) throws { try resumeDomain(uuid) }
 }

@@ -98,7 +98,7 @@ public final class Connection {
     ) {
         try requireWritable("virDomainDefineXML")
         let parsed = try DomainXML.parse(xml, options: options)
-        return (try driver.define(parsed.definition), parsed.dropped)
+        return (try driver.define(parsed.definition.removingLiveValues()), parsed.dropped)
     }
 
     public func undefine(_ uuid: UUID) throws {

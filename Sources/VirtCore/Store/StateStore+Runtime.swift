@@ -66,6 +66,21 @@ extension StateStore {
         }
     }
 
+    /// Records the hypervisor that now runs an active domain (the supervisor restarted it after a guest reset or
+    /// power-off whose action is `restart`).
+    public func updateHypervisor(_ uuid: UUID, pid: Int32, startTime: UInt64) throws {
+        try transaction {
+            let domain = try require(.uuid(uuid))
+            guard domain.id != nil else { throw VirtError(.operationInvalid, .domain, "domain is not running") }
+            try database.run(
+                "UPDATE domain_status SET pid = ?, pid_start_time = ?, updated_at = ? WHERE uuid = ?",
+                [
+                    .int(Int64(pid)), .int(Int64(bitPattern: startTime)), .int(Int64(time(nil))),
+                    .text(Self.key(uuid)),
+                ])
+        }
+    }
+
     /// Changes the state of an active domain (paused, running again, in shutdown).
     public func setState(_ uuid: UUID, _ state: DomainStateReason) throws {
         try transaction {

@@ -263,8 +263,9 @@ extension DomainXMLParser {
                     }
                 try reader.checkAttributes(child, allowed)
                 try reader.checkNoText(child)
-                // A pty's path is chosen at start (live XML only), so a defined one is ignored as libvirt does.
-                if type != .pty { device.sourcePath = child.attribute("path") }
+                // A pty's path is chosen at start and shown in live XML; it is read here (live status XML keeps
+                // it) and dropped again when a definition is stored (`DomainDefinition.removingLiveValues`).
+                device.sourcePath = child.attribute("path")
                 if type == .file { device.sourceAppend = try reader.onOff(child, "append") }
                 if type == .unix, let mode = child.attribute("mode") {
                     guard mode == "bind" || mode == "connect" else {

@@ -1,0 +1,183 @@
+import Foundation
+import KVM
+import VirtCore
+
+/// Running guests: start through the detached `virt-kvm` supervisor, control through its monitor, and
+/// reconciliation that folds ended domains (status files, vanished processes) into the store.
+extension KVMDriver {
+    // MARK: Run files and processes
+
+    /// Where the domain's run files live (the socket may move to the short directory).
+    func runFiles(name: String, uuid: UUID) -> RunFiles {
+        RunFiles(
+            name: name, uuid: uuid.uuidString.lowercased(), runDirectory: paths.runDirectory,
+            logDirectory: paths.logDirectory, shortSocketDirectory: paths.socketDirectory)
+    }
+
+    /// The processes recorded for an active domain, or nil when the record is incomplete.
+    func process(of status: RuntimeStatus, name: String) -> DomainProcess? {
+        guard let supervisorPID = status.supervisorPID, let supervisorStart = status.supervisorStartTime,
+            let pid = status.pid, let pidStart = status.pidStartTime
+        else { return nil }
+        var files = runFiles(name: name, uuid: status.uuid)
+        if let monitor = status.monitorPath { files.monitorSocket = monitor }
+        return DomainProcess(
+            runFiles: files, supervisor: ProcessIdentity(pid: supervisorPID, startTime: supervisorStart),
+            hypervisor: ProcessIdentity(pid: pid, startTime: pidStart))
+    }
+
+    /// Folds every active domain whose processes ended (cleanly, by crash, or killed) into the store: the
+    /// one path for clean exits and crashes alike. Never talks to a monitor, so it cannot hang.
+    func reconcile() throws {
+        for status in try store.activeStatuses() {
+            guard let domain = try store.summary(.uuid(status.uuid)) else { continue }
+            guard let process = process(of: status, name: domain.name) else {
+                try store.markInactive(status.uuid, reason: .shutoffCrashed)
+                continue
+            }
+            switch process.liveness() {
+            case .running(let current):
+                if current.hypervisor != process.hypervisor {
+                    try store.updateHypervisor(
+                        status.uuid, pid: current.hypervisor.pid, startTime: current.hypervisor.startTime)
+                }
+            case .ended(let exit):
+                try store.markInactive(status.uuid, reason: Self.stateReason(exit.reason))
+            }
+        }
+    }
+
+    /// virsh's shut-off reason for how a domain ended.
+    static func stateReason(_ reason: DomainExitStatus.ExitReason) -> DomainStateReason {
+        switch reason {
+        case .shutdown: .shutoffShutdown
+        case .destroyed: .shutoffDestroyed
+        case .crashed: .shutoffCrashed
+        case .failed: .shutoffFailed
+        }
+    }
+
+    /// The running domain's processes; `domain is not running` otherwise.
+    func runningProcess(_ uuid: UUID) throws -> (DomainSummary, DomainProcess) {
+        try reconcile()
+        let domain = try store.require(.uuid(uuid))
+        guard domain.id != nil, let status = try store.runtimeStatus(uuid) else {
+            throw VirtError(.operationInvalid, .kvm, "domain is not running")
+        }
+        guard let process = process(of: status, name: domain.name) else {
+            throw VirtError.internal("domain '\(domain.name)' is marked running without its process record", .kvm)
+        }
+        return (domain, process)
+    }
+
+    // MARK: Start
+
+    /// Starts a defined domain: resolve its configuration, launch the supervisor, wait for the guest to be
+    /// ready, record the processes and the live XML. A failed start leaves nothing running or recorded.
+    func startDomain(_ uuid: UUID, flags: StartFlags) throws {
+        try reconcile()
+        let domain = try store.require(.uuid(uuid))
+        if domain.id != nil { throw VirtError(.operationInvalid, .kvm, "domain is already running") }
+        let definition = try definition(uuid, live: false)
+        let configuration = SupervisorConfiguration(
+            runFiles: runFiles(name: domain.name, uuid: uuid),
+            onPoweroff: try exitAction(definition.onPoweroff, "on_poweroff", definition.name),
+            onReboot: try exitAction(definition.onReboot, "on_reboot", definition.name),
+            onCrash: try exitAction(definition.onCrash, "on_crash", definition.name),
+            startPaused: flags.contains(.paused),
+            monitorClientUIDs: [],
+            hypervisor: try HypervisorConfigurationResolver(definition: definition).resolve())
+        let process = try DomainProcess.start(configuration)
+        do {
+            var live = definition
+            if let pty = try? process.status().serialPTYPath { live.fillSerialPTY(pty) }
+            try store.markActive(
+                RuntimeStatus(
+                    uuid: uuid, state: flags.contains(.paused) ? .pausedUser : .booted,
+                    pid: process.hypervisor.pid, pidStartTime: process.hypervisor.startTime,
+                    supervisorPID: process.supervisor.pid, supervisorStartTime: process.supervisor.startTime,
+                    monitorPath: process.runFiles.monitorSocket, liveXML: DomainXML.format(live)))
+        } catch {
+            // Recording failed (a concurrent start recorded first): nothing may run unrecorded.
+            _ = process.destroy()
+            throw error
+        }
+    }
+
+    /// Maps libvirt's lifecycle actions onto what the supervisor can do, refusing the ones it cannot.
+    private func exitAction(_ action: LifecycleAction, _ element: String, _ name: String) throws -> GuestExitAction {
+        switch action {
+        case .destroy: return .destroy
+        case .restart: return .restart
+        case .preserve, .renameRestart, .coredumpDestroy, .coredumpRestart:
+            throw VirtError(
+                .configUnsupported, .kvm,
+                "cannot start domain '\(name)': <\(element)>\(action.rawValue)</\(element)> is not supported by "
+                    + "the embedded hypervisor; use destroy or restart")
+        }
+    }
+
+    // MARK: Control
+
+    func shutdownDomain(_ uuid: UUID) throws {
+        let (_, process) = try runningProcess(uuid)
+        try process.shutdown()
+    }
+
+    func destroyDomain(_ uuid: UUID) throws {
+        let (_, process) = try runningProcess(uuid)
+        let exit = process.destroy()
+        try store.markInactive(uuid, reason: exit.reason == .destroyed ? .shutoffDestroyed : Self.stateReason(exit.reason))
+    }
+
+    func rebootDomain(_ uuid: UUID) throws {
+        let (_, process) = try runningProcess(uuid)
+        try process.powerButton()
+    }
+
+    func resetDomain(_ uuid: UUID) throws {
+        let (_, process) = try runningProcess(uuid)
+        try process.reset()
+    }
+
+    /// Pauses every vCPU; pausing a paused domain changes nothing (as libvirt's QEMU driver).
+    func suspendDomain(_ uuid: UUID) throws {
+        let (domain, process) = try runningProcess(uuid)
+        if domain.state.state == .paused { return }
+        _ = try process.pause()
+        try store.setState(uuid, .pausedUser)
+    }
+
+    /// Resumes a paused domain; resuming a running one changes nothing.
+    func resumeDomain(_ uuid: UUID) throws {
+        let (domain, process) = try runningProcess(uuid)
+        if domain.state.state != .paused { return }
+        _ = try process.resume()
+        try store.setState(uuid, .unpaused)
+    }
+
+    /// CPU time of the running hypervisor process (user + system), in nanoseconds, from `/proc/PID/stat`.
+    func cpuTimeNanoseconds(_ uuid: UUID) -> UInt64 {
+        guard let status = try? store.runtimeStatus(uuid), let pid = status.pid,
+            let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return 0 }
+        // Fields after "(comm) ": state is field 3, utime 14, stime 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = UInt64(fields[11]), let system = UInt64(fields[12]) else { return 0 }
+        let ticks = UInt64(max(sysconf(Int32(_SC_CLK_TCK)), 1))
+        return (user + system) * 1_000_000_000 / ticks
+    }
+}
+
+extension DomainDefinition {
+    /// The live XML of a running domain shows the pty its serial port got, as libvirt does.
+    mutating func fillSerialPTY(_ path: String) {
+        for index in devices.serials.indices where devices.serials[index].type == .pty {
+            devices.serials[index].sourcePath = path
+        }
+        for index in devices.consoles.indices where devices.consoles[index].type == .pty {
+            devices.consoles[index].sourcePath = path
+        }
+    }
+}
