@@ -45,10 +45,13 @@ struct KVMDriverLifecycleTests {
         defer { unlink(console) }
         let connection = try Connection.open(root.uri, factories: [KVMDriverFactory()])
         let uuid = try connection.defineXML(Self.document("ticker", console: console)).domain.uuid
+        try "output of an earlier run\n".write(toFile: console, atomically: false, encoding: .utf8)
         try connection.start(uuid)
         defer { try? connection.destroy(uuid) }
         #expect(try connection.summary(uuid).state == .booted)
         #expect(Self.eventually { Self.lines(console) >= 2 }, "the guest's ticks reach the console file")
+        let text = try String(contentsOfFile: console, encoding: .utf8)
+        #expect(!text.contains("earlier run"), "a console file without append='on' starts empty")
 
         try connection.suspend(uuid)
         #expect(try connection.summary(uuid).state == .pausedUser)

@@ -87,6 +87,7 @@ extension KVMDriver {
             startPaused: flags.contains(.paused),
             monitorClientUIDs: [],
             hypervisor: try HypervisorConfigurationResolver(definition: definition).resolve())
+        try truncateConsoleFiles(definition)
         let process = try DomainProcess.start(configuration)
         do {
             var live = definition
@@ -101,6 +102,26 @@ extension KVMDriver {
             // Recording failed (a concurrent start recorded first): nothing may run unrecorded.
             _ = process.destroy()
             throw error
+        }
+    }
+
+    /// A file console or `<log>` without `append='on'` starts empty, as libvirt's; the supervisor appends from
+    /// then on, so a guest restarted by `on_reboot` keeps its earlier output.
+    private func truncateConsoleFiles(_ definition: DomainDefinition) throws {
+        let ports = definition.devices.serials + definition.devices.consoles
+        var files: [String] = []
+        for port in ports {
+            if port.type == .file, port.sourceAppend != .on, let path = port.sourcePath { files.append(path) }
+            if port.logAppend != .on, let log = port.logFile { files.append(log) }
+        }
+        for path in Set(files) where FileManager.default.fileExists(atPath: path) {
+            guard truncate(path, 0) == 0 else {
+                throw VirtError(
+                    .systemError, .kvm,
+                    "cannot start domain '\(definition.name)': cannot empty console file '\(path)': "
+                        + String(cString: strerror(errno)) + "; fix its permissions or set append='on'",
+                    errno: errno)
+            }
         }
     }
 
