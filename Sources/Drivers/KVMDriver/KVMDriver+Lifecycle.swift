@@ -114,7 +114,10 @@ extension KVMDriver {
             if port.type == .file, port.sourceAppend != .on, let path = port.sourcePath { files.append(path) }
             if port.logAppend != .on, let log = port.logFile { files.append(log) }
         }
-        for path in Set(files) where FileManager.default.fileExists(atPath: path) {
+        for path in Set(files) {
+            // Only regular files start empty: a console on /dev/null, a device or a FIFO is left as it is.
+            var info = stat()
+            guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
             guard truncate(path, 0) == 0 else {
                 throw VirtError(
                     .systemError, .kvm,
