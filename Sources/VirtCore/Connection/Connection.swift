@@ -34,7 +34,7 @@ public final class Connection {
         self.readOnly = readOnly
     }
 
-    private func requireWritable(_ api: String) throws {
+    func requireWritable(_ api: String) throws {
         if readOnly { throw VirtError(.operationDenied, .connection, "read only access prevents \(api)") }
     }
 

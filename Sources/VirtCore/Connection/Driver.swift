@@ -19,6 +19,18 @@ public protocol Driver: AnyObject {
     func capabilitiesXML() throws -> String
     /// `nodeinfo`.
     func nodeInfo() throws -> NodeInfo
+    /// Free memory of `cells` (`.host`: none, only the host figure) and of the host (`freecell`). A cell the
+    /// host lacks is the driver's error.
+    func nodeFreeMemory(cells: NodeCellSelection) throws -> NodeFreeMemory
+    /// Free pages of `sizesKiB` (nil: every page size the host offers) on `cells` (`freepages`), one entry per
+    /// cell (or one for `.host`).
+    func nodeFreePages(sizesKiB: [UInt64]?, cells: NodeCellSelection) throws -> [NodePageCounts]
+    /// Sets (or with `add` grows) the huge page pool of `sizeKiB` on `cells` to `count` pages (`allocpages`).
+    func allocPages(sizeKiB: UInt64, count: UInt64, cells: NodeCellSelection, add: Bool) throws -> [NodePagePoolChange]
+    /// The host's CPU map (`nodecpumap`).
+    func nodeCPUMap() throws -> NodeCPUMapInfo
+    /// Memory statistics of cell `cell`, or of the host when nil (`nodememstats`).
+    func nodeMemoryStats(cell: Int?) throws -> NodeMemoryStatistics
 
     /// Every domain the driver knows, active and inactive, unfiltered and unsorted.
     func listDomains() throws -> [DomainSummary]

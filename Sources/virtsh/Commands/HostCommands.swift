@@ -15,6 +15,7 @@ extension CommandTable {
             name: "nodeinfo", group: .host, summary: "node information",
             description: "Returns basic information about the node.", options: [CommonOptions.json],
             supportsJSON: true, handler: HostCommands.nodeinfo),
+    ] + HostMemoryCommands.definitions + [
         CommandDefinition(
             name: "uri", group: .host, summary: "print the hypervisor canonical URI", description: "",
             options: [CommonOptions.json], supportsJSON: true, handler: HostCommands.uri),
