@@ -2,8 +2,8 @@ import Foundation
 import VirtCore
 
 extension CommandTable {
-    /// virsh's "Host and Hypervisor" group (the commands swift-virt has).
-    static let hostAndHypervisor: [CommandDefinition] = [
+    /// virsh's "Host and Hypervisor" group (the commands swift-virt has), in virsh's (alphabetical) order.
+    static let hostAndHypervisor: [CommandDefinition] = ([
         CommandDefinition(
             name: "capabilities", group: .host, summary: "capabilities",
             description: "Returns capabilities of hypervisor/driver.", options: [CommonOptions.json],
@@ -15,7 +15,6 @@ extension CommandTable {
             name: "nodeinfo", group: .host, summary: "node information",
             description: "Returns basic information about the node.", options: [CommonOptions.json],
             supportsJSON: true, handler: HostCommands.nodeinfo),
-    ] + HostMemoryCommands.definitions + [
         CommandDefinition(
             name: "uri", group: .host, summary: "print the hypervisor canonical URI", description: "",
             options: [CommonOptions.json], supportsJSON: true, handler: HostCommands.uri),
@@ -23,7 +22,7 @@ extension CommandTable {
             name: "version", group: .host, summary: "show version",
             description: "Display the system version information.", options: [CommonOptions.json],
             supportsJSON: true, handler: HostCommands.version),
-    ]
+    ] + HostMemoryCommands.definitions).sorted { $0.name < $1.name }
 }
 
 /// swift-virt's release, printed by `version` and `virtsh -v`.

@@ -5,7 +5,7 @@ enum HostMemoryCommands {
     private static let cellno = OptionDefinition("cellno", .number, "NUMA cell number")
     private static let pagesize = OptionDefinition("pagesize", .number, "page size (in kibibytes)")
 
-    /// The table entries, in virsh's `help host` order.
+    /// The table entries (the host table sorts them into virsh's order).
     static let definitions: [CommandDefinition] = [
         CommandDefinition(
             name: "nodecpumap", group: .host, summary: "node cpu map",
