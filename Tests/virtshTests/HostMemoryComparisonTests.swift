@@ -59,4 +59,14 @@ struct HostMemoryComparisonTests {
         ["nodememstats", "0", "1"],
     ])
     func cpuMapAndMemoryStats(_ arguments: [String]) throws { try expectSame(arguments) }
+
+    /// `help CMD` is virsh's page, apart from the `--json` extension in the synopsis and the options.
+    @Test(arguments: ["freecell", "freepages", "allocpages", "nodecpumap", "nodememstats"])
+    func help(_ name: String) throws {
+        let ours = try ProcessRunner.virtsh(["help", name]).stdout
+            .replacingOccurrences(of: " [--json]", with: "")
+            .split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.contains("--json") }
+            .joined(separator: "\n")
+        #expect(ours == (try ProcessRunner.virsh(["help", name]).stdout))
+    }
 }
