@@ -66,7 +66,7 @@ final class Shell {
             do {
                 commands.append(try parser.parse(command))
             } catch {
-                terminal.error(error.message)
+                for message in error.messages { terminal.error(message) }
                 terminal.flush()
                 return false
             }

@@ -49,7 +49,7 @@ struct HostMemoryComparisonTests {
         ["allocpages", "2M", "10", "--add"], ["allocpages", "2M", "10", "0"], ["allocpages", "abc", "10"],
         ["allocpages", "2M", "abc"], ["allocpages", "2M", "-1"], ["allocpages", "2M", "18446744073709551615"],
         ["allocpages", "2M", "18446744073709551616"], ["allocpages", "--pagesize", "2M", "--pagecount", "3",
-        "--cellno", "0", "--all"], ["allocpages", "0", "10"], ["allocpages", "2M"], ["-r", "allocpages", "2M", "1"],
+        "--cellno", "0", "--all"], ["allocpages", "0", "10"], ["allocpages", "2M"], ["allocpages"], ["allocpages", "--add"], ["-r", "allocpages", "2M", "1"],
     ])
     func allocpages(_ arguments: [String]) throws { try expectSame(arguments) }
 

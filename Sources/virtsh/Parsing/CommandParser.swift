@@ -22,6 +22,10 @@ struct CommandParser {
     /// A usage error; virsh prints it as `error: MESSAGE` and runs nothing of the command string.
     struct Failure: Error, Equatable {
         var message: String
+        /// Further lines virsh prints after the first (one per missing required option).
+        var furtherMessages: [String] = []
+        /// Every line, in order.
+        var messages: [String] { [message] + furtherMessages }
     }
 
     let table: CommandTable
@@ -97,11 +101,14 @@ struct CommandParser {
         }
 
         if !parsed.helpRequested {
+            // virsh names every missing required option, one line each.
+            var missing: [String] = []
             for option in definition.options where option.required && !seen.contains(option.name) {
                 if let waiver = option.requiredUnless, parsed.flags.contains(waiver) { continue }
                 let shown = option.isData || option.kind == .argv ? "<\(option.name)>" : "--\(option.name)"
-                throw Failure(message: "command '\(definition.name)' requires \(shown) option")
+                missing.append("command '\(definition.name)' requires \(shown) option")
             }
+            if let first = missing.first { throw Failure(message: first, furtherMessages: Array(missing.dropFirst())) }
         }
         return parsed
     }
