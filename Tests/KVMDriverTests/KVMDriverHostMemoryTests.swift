@@ -52,12 +52,16 @@ struct KVMDriverHostMemoryTests {
         defer { host.remove() }
         let all = try host.driver.nodeFreePages(sizesKiB: nil, cells: .all)
         #expect(all.map(\.cell) == [0, 1])
-        #expect(all[1].counts == [.init(sizeKiB: 4, free: 2_097_152), .init(sizeKiB: 2048, free: 0),
-                                  .init(sizeKiB: 1_048_576, free: 4)])
+        #expect(
+            all[1].counts == [
+                .init(sizeKiB: 4, free: 2_097_152), .init(sizeKiB: 2048, free: 0),
+                .init(sizeKiB: 1_048_576, free: 4),
+            ])
         let two = try host.driver.nodeFreePages(sizesKiB: [1_048_576, 2048], cells: .all)
         #expect(two.map { $0.counts.map(\.free) } == [[1, 500], [4, 0]])
-        #expect(try host.driver.nodeFreePages(sizesKiB: [2048], cells: .host)
-            == [NodePageCounts(cell: nil, counts: [.init(sizeKiB: 2048, free: 500)])])
+        #expect(
+            try host.driver.nodeFreePages(sizesKiB: [2048], cells: .host)
+                == [NodePageCounts(cell: nil, counts: [.init(sizeKiB: 2048, free: 500)])])
         #expect(throws: VirtError.self) { try host.driver.nodeFreePages(sizesKiB: [3072], cells: .cell(0)) }
     }
 
@@ -87,8 +91,10 @@ struct KVMDriverHostMemoryTests {
         let host = try Host()
         defer { host.remove() }
         #expect(try host.driver.nodeCPUMap() == NodeCPUMapInfo(present: 16, online: 16, map: CPUSet(0..<16)))
-        #expect(try host.driver.nodeMemoryStats(cell: nil).fields.map(\.name) == ["total", "free", "buffers", "cached"])
-        #expect(try host.driver.nodeMemoryStats(cell: 1).fields
-            == [.init(name: "total", valueKiB: 16_777_216), .init(name: "free", valueKiB: 8_388_608)])
+        #expect(
+            try host.driver.nodeMemoryStats(cell: nil).fields.map(\.name) == ["total", "free", "buffers", "cached"])
+        #expect(
+            try host.driver.nodeMemoryStats(cell: 1).fields
+                == [.init(name: "total", valueKiB: 16_777_216), .init(name: "free", valueKiB: 8_388_608)])
     }
 }

@@ -21,7 +21,7 @@ struct HostMemoryComparisonTests {
     @Test(arguments: [
         ["freecell", "2"], ["freecell", "--cellno", "5"], ["freecell", "-1"], ["freecell", "abc"],
         ["freecell", "99999999999"], ["freecell", "--cellno", "0", "--all"], ["freecell", "--all", "0"],
-        ["freecell", "0", "extra"],
+        ["freecell", "0", "extra"], ["freecell", "--cellno", "abc", "--all"],
     ])
     func freecellErrors(_ arguments: [String]) throws { try expectSame(arguments) }
 
@@ -41,6 +41,8 @@ struct HostMemoryComparisonTests {
         ["freepages", "0", "2e"], ["freepages", "0", "2x"], ["freepages", "0", "0x10"], ["freepages", "0", ""],
         ["freepages", "0", "-2"], ["freepages", "0", "4194304"], ["freepages", "abc", "2M"],
         ["freepages", "0", "2M", "--all"], ["freepages", "0", "2M", "1"], ["freepages", "0", "2bB"],
+        ["freepages", "--cellno", "abc", "--all"], ["freepages", "--cellno", "0", "--pagesize", "abc", "--all"],
+        ["freepages", "--pagesize", "abc"],
     ])
     func freepagesErrors(_ arguments: [String]) throws { try expectSame(arguments) }
 
@@ -48,8 +50,13 @@ struct HostMemoryComparisonTests {
         ["allocpages", "2M", "10"], ["allocpages", "2M", "10", "--cellno", "0"], ["allocpages", "2M", "10", "--all"],
         ["allocpages", "2M", "10", "--add"], ["allocpages", "2M", "10", "0"], ["allocpages", "abc", "10"],
         ["allocpages", "2M", "abc"], ["allocpages", "2M", "-1"], ["allocpages", "2M", "18446744073709551615"],
-        ["allocpages", "2M", "18446744073709551616"], ["allocpages", "--pagesize", "2M", "--pagecount", "3",
-        "--cellno", "0", "--all"], ["allocpages", "0", "10"], ["allocpages", "2M"], ["allocpages"], ["allocpages", "--add"], ["-r", "allocpages", "2M", "1"],
+        ["allocpages", "2M", "18446744073709551616"],
+        [
+            "allocpages", "--pagesize", "2M", "--pagecount", "3",
+            "--cellno", "0", "--all",
+        ], ["allocpages", "0", "10"], ["allocpages", "2M"], ["allocpages"], ["allocpages", "--add"],
+        ["allocpages", "abc", "1", "--cellno", "abc", "--all"], ["allocpages", "2M", "x", "--cellno", "abc"],
+        ["-r", "allocpages", "2M", "1"],
     ])
     func allocpages(_ arguments: [String]) throws { try expectSame(arguments) }
 

@@ -28,25 +28,36 @@ struct HostMemoryKVMTests {
     func fixtureText() throws {
         let expected: [([String], String)] = [
             (["freecell"], "Total: 20971520 KiB\n\n"),
-            (["freecell", "--all"],
-             "    0:   12582912 KiB\n    1:    8388608 KiB\n--------------------\nTotal:   20971520 KiB\n\n"),
+            (
+                ["freecell", "--all"],
+                "    0:   12582912 KiB\n    1:    8388608 KiB\n--------------------\nTotal:   20971520 KiB\n\n"
+            ),
             (["freecell", "1"], "1: 8388608 KiB\n\n"),
-            (["freepages", "--all"],
-             "Node 0:\n4KiB: 3145728\n2048KiB: 500\n1048576KiB: 1\n\n"
-                + "Node 1:\n4KiB: 2097152\n2048KiB: 0\n1048576KiB: 4\n\n\n"),
+            (
+                ["freepages", "--all"],
+                "Node 0:\n4KiB: 3145728\n2048KiB: 500\n1048576KiB: 1\n\n"
+                    + "Node 1:\n4KiB: 2097152\n2048KiB: 0\n1048576KiB: 4\n\n\n"
+            ),
             (["freepages", "--all", "--pagesize", "1G"], "Node 0:\n1048576KiB: 1\n\nNode 1:\n1048576KiB: 4\n\n\n"),
             (["freepages", "1", "1048576"], "1048576KiB: 4\n\n"),
             (["freepages", "0", "4k"], "4KiB: 3145728\n\n"),
             (["freepages", "-1", "2M"], "2048KiB: 500\n\n"),
             (["nodecpumap"], "CPUs present:   16\nCPUs online:    16\nCPU map:        yyyyyyyyyyyyyyyy\n\n"),
             (["nodecpumap", "--pretty"], "CPUs present:   16\nCPUs online:    16\nCPU map:        0-15\n\n"),
-            (["nodememstats"],
-             "total  :             33558528 KiB\nfree   :             20972544 KiB\n"
-                + "buffers:                65544 KiB\ncached :              1048704 KiB\n\n"),
-            (["nodememstats", "--cell", "1"], "total  :             16777216 KiB\nfree   :              8388608 KiB\n\n"),
-            (["nodememstats", "-1"],
-             "total  :             33558528 KiB\nfree   :             20972544 KiB\n"
-                + "buffers:                65544 KiB\ncached :              1048704 KiB\n\n"),
+            (
+                ["nodememstats"],
+                "total  :             33558528 KiB\nfree   :             20972544 KiB\n"
+                    + "buffers:                65544 KiB\ncached :              1048704 KiB\n\n"
+            ),
+            (
+                ["nodememstats", "--cell", "1"],
+                "total  :             16777216 KiB\nfree   :              8388608 KiB\n\n"
+            ),
+            (
+                ["nodememstats", "-1"],
+                "total  :             33558528 KiB\nfree   :             20972544 KiB\n"
+                    + "buffers:                65544 KiB\ncached :              1048704 KiB\n\n"
+            ),
         ]
         for (arguments, text) in expected {
             let result = try run(arguments)
@@ -60,14 +71,23 @@ struct HostMemoryKVMTests {
             (["freecell", "2"], "error: internal error: start cell 2 out of range (0-1)\n"),
             (["freecell", "-1"], "error: startCell in virNodeGetCellsFreeMemory must be zero or greater\n"),
             (["freepages", "5", "2M"], "error: internal error: start cell 5 out of range (0-1)\n"),
-            (["freepages", "0", "3M"],
-             "error: operation failed: page size 3072 is not available on node 0; supported page sizes: 4, 2048, "
-                + "1048576 KiB\n"),
-            (["nodememstats", "7"],
-             "error: Unable to get number of memory stats\nerror: internal error: start cell 7 out of range (0-1)\n"),
-            (["allocpages", "4k", "1", "--cellno", "0"],
-             "error: Operation not supported: system pages pool can't be modified\n"),
-            (["-r", "allocpages", "2M", "1"], "error: operation forbidden: read only access prevents virNodeAllocPages\n"),
+            (
+                ["freepages", "0", "3M"],
+                "error: operation failed: page size 3072 is not available on node 0; supported page sizes: 4, 2048, "
+                    + "1048576 KiB\n"
+            ),
+            (
+                ["nodememstats", "7"],
+                "error: Unable to get number of memory stats\nerror: internal error: start cell 7 out of range (0-1)\n"
+            ),
+            (
+                ["allocpages", "4k", "1", "--cellno", "0"],
+                "error: Operation not supported: system pages pool can't be modified\n"
+            ),
+            (
+                ["-r", "allocpages", "2M", "1"],
+                "error: operation forbidden: read only access prevents virNodeAllocPages\n"
+            ),
         ]
         for (arguments, stderr) in expected {
             let result = try run(arguments)
@@ -156,12 +176,17 @@ struct HostMemoryKVMTests {
     static let node0Pool2M = "/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages"
 
     private func pool() throws -> Int {
-        try #require(Int(try String(contentsOfFile: Self.node0Pool2M, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        try #require(
+            Int(
+                try String(contentsOfFile: Self.node0Pool2M, encoding: .utf8).trimmingCharacters(
+                    in: .whitespacesAndNewlines)))
     }
 
     /// Grows node 0's 2 MiB pool by 2 pages (one cell, then every cell), reads it back from sysfs, and sets it back.
-    @Test(.enabled(if: isRoot && FileManager.default.fileExists(atPath: node0Pool2M),
-                   "needs root and a 2 MiB pool on node 0 (both exist on the project's test machine)"))
+    @Test(
+        .enabled(
+            if: isRoot && FileManager.default.fileExists(atPath: node0Pool2M),
+            "needs root and a 2 MiB pool on node 0 (both exist on the project's test machine)"))
     func allocpagesRoundTrip() throws {
         // Every test that resizes a pool of this host takes this lock, so exact before/after counts hold.
         let lock = open("/tmp/swift-virt-tests-hugepages.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
@@ -188,8 +213,9 @@ struct HostMemoryKVMTests {
         let free = try run(["freepages", "0", "2M"], hostRoot: nil)
         #expect(try #require(Int(free.stdout.dropFirst("2048KiB: ".count).prefix { $0.isNumber })) >= 2)
 
-        let set = try run(["allocpages", "--pagesize", "2048", "--pagecount", "\(before)", "--cellno", "0"],
-                          hostRoot: nil)
+        let set = try run(
+            ["allocpages", "--pagesize", "2048", "--pagecount", "\(before)", "--cellno", "0"],
+            hostRoot: nil)
         #expect(set == ProcessResult(stdout: "\n", stderr: "", status: 0))
         #expect(try pool() == before)
 

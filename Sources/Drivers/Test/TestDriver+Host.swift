@@ -7,7 +7,9 @@ extension TestDriver {
     /// reports as bytes, so virsh shows 2048 and 4096 KiB; the host figure is the node memory (3 GiB in KiB)
     /// reported as bytes, so 3072 KiB.
     public func nodeFreeMemory(cells: NodeCellSelection) throws -> NodeFreeMemory {
-        let all = (0..<TestDefaults.cellCount).map { NodeFreeMemory.Cell(id: $0, freeKiB: TestDefaults.cellFreeKiB($0)) }
+        let all = (0..<TestDefaults.cellCount).map {
+            NodeFreeMemory.Cell(id: $0, freeKiB: TestDefaults.cellFreeKiB($0))
+        }
         let host = TestDefaults.nodeInfo.memoryKiB / TestDefaults.bytesPerKiB
         switch cells {
         case .host:
@@ -28,10 +30,12 @@ extension TestDriver {
         let sizes = sizesKiB ?? TestDefaults.capabilities().host.cpu.pageSizesKiB
         func counts(_ cell: Int?) -> NodePageCounts {
             var value = TestDefaults.freePagesSeed
-            return NodePageCounts(cell: cell, counts: sizes.map { size in
-                value = value &* 2 &+ TestDefaults.freePagesStep
-                return NodePageCounts.Count(sizeKiB: size, free: value)
-            })
+            return NodePageCounts(
+                cell: cell,
+                counts: sizes.map { size in
+                    value = value &* 2 &+ TestDefaults.freePagesStep
+                    return NodePageCounts.Count(sizeKiB: size, free: value)
+                })
         }
         switch cells {
         case .host: return [counts(nil)]
@@ -49,8 +53,9 @@ extension TestDriver {
 
     /// `nodecpumap`: 8 CPUs, of which 0, 2 and 4 are online.
     public func nodeCPUMap() throws -> NodeCPUMapInfo {
-        NodeCPUMapInfo(present: TestDefaults.cpuMapPresent, online: TestDefaults.cpuMapOnline.count,
-                       map: TestDefaults.cpuMapOnline)
+        NodeCPUMapInfo(
+            present: TestDefaults.cpuMapPresent, online: TestDefaults.cpuMapOnline.count,
+            map: TestDefaults.cpuMapOnline)
     }
 
     /// `nodememstats`: libvirt's test driver has no `virNodeGetMemoryStats`.

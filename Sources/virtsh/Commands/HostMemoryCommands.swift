@@ -21,7 +21,9 @@ enum HostMemoryCommands {
         CommandDefinition(
             name: "freecell", group: .host, summary: "NUMA free memory",
             description: "display available free memory for the NUMA cell.",
-            options: [cellno, OptionDefinition("all", .bool, "show free memory for all NUMA cells"), CommonOptions.json],
+            options: [
+                cellno, OptionDefinition("all", .bool, "show free memory for all NUMA cells"), CommonOptions.json,
+            ],
             supportsJSON: true, handler: freecell),
         CommandDefinition(
             name: "freepages", group: .host, summary: "NUMA free pages",
@@ -43,7 +45,7 @@ enum HostMemoryCommands {
             supportsJSON: true, handler: allocpages),
     ]
 
-    /// virsh's `VSH_EXCLUSIVE_OPTIONS_VAR(all, cellno)`.
+    /// virsh's `VSH_EXCLUSIVE_OPTIONS_VAR(all, cellno)`, checked before any value is parsed.
     private static func refuseAllWithCell(_ context: CommandContext) throws {
         if context.flag("all") && context.value("cellno") != nil {
             throw CommandFailure("Options --all and --cellno are mutually exclusive")
@@ -88,8 +90,8 @@ enum HostMemoryCommands {
     }
 
     static func freecell(_ context: CommandContext) throws {
-        let number = try cell(context)
         try refuseAllWithCell(context)
+        let number = try cell(context)
         let connection = try context.connection()
         if context.flag("all") {
             let free = try connection.freeMemory(cells: .all)
@@ -115,9 +117,9 @@ enum HostMemoryCommands {
     }
 
     static func freepages(_ context: CommandContext) throws {
+        try refuseAllWithCell(context)
         let number = try cell(context)
         let size = try context.value("pagesize").map { try OptionNumber.pageSizeKiB($0, option: "pagesize") }
-        try refuseAllWithCell(context)
         let connection = try context.connection()
         if context.flag("all") {
             let reports = try connection.freePages(sizesKiB: size.map { [$0] }, cells: .all)
