@@ -90,4 +90,23 @@ struct ConsoleTerminalTests {
         let ended = try pane.waitFor("console-status-0")
         #expect(ended.contains("Domain 't' stopped; console closed\n\nconsole-status-0"), "screen:\n\(ended)")
     }
+
+    @Test("SIGTERM during a console restores the terminal, then ends virtsh as SIGTERM does")
+    func signalRestoresTerminal() throws {
+        let root = try EmbedScratch()
+        _ = try root.define("t", ConsoleGuests.document("t", guest: "ticks", cmdline: "delay=300000"))
+        #expect(try root.virtsh("start", "t").status == 0)
+        let pidFile = root.scratch.url.appendingPathComponent("console.pid").path
+        let pane = try Pane()
+        try pane.run("sh -c 'echo $$ > \(pidFile); exec \(Self.virtsh(root, "console t"))'; echo \"console-status-$?\"")
+        _ = try pane.waitFor("tick ")
+        let text = try String(contentsOfFile: pidFile, encoding: .utf8)
+        let pid = try #require(pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(kill(pid, SIGTERM) == 0)
+        #expect(try pane.waitFor("console-status-143").contains("console-status-143"))
+        try pane.run("stty -a | tr ' ' '\\n' | grep -x -e icanon -e echo -e -icanon -e -echo | tr '\\n' ,")
+        #expect(try pane.waitFor("icanon,echo,").contains("icanon,echo,"), "the shell's terminal is cooked again")
+        #expect(try root.virtsh("domstate", "t").stdout == "running\n\n")
+        #expect(try root.virtsh("destroy", "t").status == 0)
+    }
 }
