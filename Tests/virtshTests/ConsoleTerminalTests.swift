@@ -14,8 +14,11 @@ struct ConsoleTerminalTests {
 
         init() throws {
             let tmux = try SpawnedProcess(
-                tmuxPath!, ["-L", name, "new-session", "-d", "-s", name, "-x", "150", "-y", "40",
-                    "env PS1='shell$ ' sh"])
+                tmuxPath!,
+                [
+                    "-L", name, "new-session", "-d", "-s", name, "-x", "150", "-y", "40",
+                    "env PS1='shell$ ' sh",
+                ])
             #expect(tmux.wait() == 0)
         }
 

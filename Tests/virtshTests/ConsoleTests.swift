@@ -81,6 +81,8 @@ struct ConsoleTests {
                 == "error: operation failed: the serial port of domain 'f' is <serial type='file'>, not a pty; "
                 + "change it to <serial type='pty'/> (virtsh edit f) and restart the domain\n")
         #expect(!file.stdout.contains("Connected"))
+        let readOnly = try root.virtsh("-r", "console", "f")
+        #expect(readOnly.stderr == "error: operation forbidden: read only access prevents virDomainOpenConsole\n")
         #expect(try root.virtsh("destroy", "f").status == 0)
 
         let missing = try root.virtsh("console", "nosuch")

@@ -29,6 +29,10 @@ enum ConsoleCommand {
         let connection = try context.connection()
         let current = try connection.summary(domain.uuid)
         guard current.id != nil else { throw CommandFailure("The domain is not running") }
+        // Typing into a guest changes it: not for read-only connections, as libvirt's virDomainOpenConsole.
+        if context.shell.settings.readOnly {
+            throw CommandFailure("operation forbidden: read only access prevents virDomainOpenConsole")
+        }
         let path = try ptyPath(of: try connection.definition(domain.uuid, live: true), name: current.name)
         let fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC)
         guard fd >= 0 else {
