@@ -94,6 +94,33 @@ final class SerialBackend: @unchecked Sendable {
         reader = try OSThread(name: name) { [self] in self.readLoop(deliver) }
     }
 
+    /// How long the end of a guest waits for an attached console to read the guest's last output.
+    static let drainLimitMicroseconds: UInt32 = 500_000
+    /// The interval at which the draining checks what is left.
+    static let drainPollMicroseconds: UInt32 = 5_000
+
+    /// Closing the pty master discards what an attached console has not read yet (the kernel flushes the
+    /// slave's input at hangup), so the guest's last words would be lost. When a console is attached — it
+    /// holds a POSIX write lock on the pty, as `virtsh console` does — wait until it has read everything, up
+    /// to `drainLimitMicroseconds`; with no console attached, return at once.
+    func drainPTY() {
+        guard kind == .pty, let ptyPath else { return }
+        let slave = open(ptyPath, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
+        guard slave >= 0 else { return }
+        defer { close(slave) }
+        var lock = flock()
+        lock.l_type = Int16(F_WRLCK)
+        lock.l_whence = Int16(SEEK_SET)
+        guard fcntl(slave, F_GETLK, &lock) == 0, lock.l_type != Int16(F_UNLCK) else { return }
+        var waited: UInt32 = 0
+        while waited < Self.drainLimitMicroseconds {
+            var unread: Int32 = 0
+            guard cvirt_ioctl_pointer(slave, UInt(FIONREAD), &unread) == 0, unread > 0 else { return }
+            usleep(Self.drainPollMicroseconds)
+            waited += Self.drainPollMicroseconds
+        }
+    }
+
     /// Stops the input thread.
     func stop() {
         guard let reader else { return }

@@ -190,6 +190,7 @@ public final class VirtualMachine: @unchecked Sendable {
         let joined = control.locked { threads }
         for thread in joined { thread.join() }
         serialBackend.stop()
+        serialBackend.drainPTY()
         return control.locked { exit ?? .stopped }
     }
 

@@ -9,6 +9,7 @@ extension CommandTable {
             description: "Configure a domain to be automatically started at boot.",
             options: [CommonOptions.domain(), OptionDefinition("disable", .bool, "disable autostarting")],
             handler: DomainCommands.autostart),
+        console,
         CommandDefinition(
             name: "define", group: .domain, summary: "define (but don't start) a domain from an XML file",
             description: "Define a domain.",
@@ -65,6 +66,7 @@ extension CommandTable {
             options: [
                 OptionDefinition(
                     "domain", .domain, "name of the inactive domain", required: true, requiredUnless: "autostart"),
+                OptionDefinition("console", .bool, "attach to console after creation"),
                 OptionDefinition("paused", .bool, "leave the guest paused after creation"),
                 OptionDefinition("force-boot", .bool, "force fresh boot by discarding any managed save"),
                 OptionDefinition(
@@ -136,12 +138,19 @@ enum DomainCommands {
             throw CommandFailure("Failed to start domain '\(domain.name)'", error.description)
         }
         context.printExtra("Domain '\(domain.name)' started\n")
+        if context.flag("console") {
+            context.terminal.flush()
+            try ConsoleCommand.attach(context, to: domain, force: false)
+        }
     }
 
     /// `start --autostart` (the boot-time unit's call): every autostart domain not running, each reported.
     static func startAutostartDomains(_ context: CommandContext) throws {
         if context.value("domain") != nil {
             throw CommandFailure("Options --autostart and --domain are mutually exclusive")
+        }
+        if context.flag("console") {
+            throw CommandFailure("Options --autostart and --console are mutually exclusive")
         }
         var flags: StartFlags = []
         if context.flag("paused") { flags.insert(.paused) }

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// A temporary directory for one test, removed when the value goes away.
 final class Scratch {
@@ -15,8 +16,15 @@ final class Scratch {
     @discardableResult
     func write(_ name: String, _ text: String, executable: Bool = false) throws -> String {
         let file = url.appendingPathComponent(name)
-        try text.write(to: file, atomically: true, encoding: .utf8)
-        if executable { try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: file.path) }
+        // O_CLOEXEC (Foundation's atomic write leaves its descriptor inheritable): a child that another test
+        // spawns meanwhile must not keep the file open for writing, or running it fails with ETXTBSY.
+        let fd = open(file.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, executable ? 0o755 : 0o644)
+        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        guard bytes.withUnsafeBytes({ Glibc.write(fd, $0.baseAddress, $0.count) }) == bytes.count else {
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+        }
         return file.path
     }
 

@@ -1,0 +1,28 @@
+import Foundation
+
+/// A temporary `kvm:///embed?root=DIR` for one test; destroys every domain still running in it and removes
+/// the directory when the value goes away.
+final class EmbedScratch {
+    let scratch: Scratch
+    var uri: String { "kvm:///embed?root=\(scratch.url.path)" }
+
+    init() throws { scratch = try Scratch() }
+
+    deinit {
+        let names = (try? ProcessRunnerSpawn.virtsh(["-q", "-c", uri, "list", "--name"]))?.stdout ?? ""
+        for name in names.split(separator: "\n") where !name.isEmpty {
+            _ = try? ProcessRunnerSpawn.virtsh(["-q", "-c", uri, "destroy", String(name)])
+        }
+    }
+
+    /// Defines `xml` (written to a file first).
+    func define(_ name: String, _ xml: String) throws -> ProcessResult {
+        let file = try scratch.write("\(name).xml", xml)
+        return try ProcessRunnerSpawn.virtsh(["-c", uri, "define", file])
+    }
+
+    /// `virtsh -c URI ARGS`.
+    func virtsh(_ arguments: String...) throws -> ProcessResult {
+        try ProcessRunnerSpawn.virtsh(["-c", uri] + arguments)
+    }
+}
