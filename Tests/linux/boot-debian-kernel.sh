@@ -52,6 +52,18 @@ CMDLINE+=" cryptomgr.notests no_timer_check tsc=reliable mitigations=off noxsave
 log() { printf '[test-linux %s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 die() { log "FAIL: $*"; exit 1; }
 
+# The unpacking tools this check uses, installed from Debian when missing (the kernel payload may be any of
+# these compressions).
+packages=(cpio gzip lz4 xz-utils zstd binutils)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+    log "installing ${missing[*]}"
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+        || die "cannot install ${missing[*]}; run 'apt-get update' first, or install them by hand"
+fi
 for tool in apt-get apt-cache dpkg-deb readelf od cpio gzip; do
     command -v "$tool" >/dev/null || die "'$tool' is missing; install it (Debian: apt-get install -y $tool)"
 done
