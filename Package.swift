@@ -63,6 +63,7 @@ let package = Package(
                           swiftSettings: strict),
         .executableTarget(name: "bench-lock", dependencies: ["Locking", "VirtBase"], path: "benchmarks/bench-lock",
                           swiftSettings: strict),
+        .executableTarget(name: "bench-vm", dependencies: ["KVM"], path: "benchmarks/bench-vm", swiftSettings: strict),
 
         // Tests: one target per module.
         .testTarget(name: "VirtBaseTests", dependencies: ["VirtBase"], swiftSettings: strict),
