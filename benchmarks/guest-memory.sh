@@ -51,6 +51,7 @@ for i in $(seq 1 "$guests"); do
     : >"$work/qemu$i.console"
     $(qemu_command "$work/qemu$i.console") 2>/dev/null &
     qemu_pids+=("$!")
+    disown "$!"
     wait_byte "$work/qemu$i.console"
 done
 sleep 0.5
