@@ -309,7 +309,8 @@ struct DomainProcessTests {
         // module Foundation (mangled `$s10Foundation`), of _FoundationICU, or of libxml2's parser.
         for symbol in ["$s10Foundation", "_FoundationICU", "xmlReadMemory"] {
             let (found, lines) = try Self.output("/usr/bin/grep", ["-a", "-c", "-F", symbol, executable])
-            #expect(found == .exited(1), "virt-kvm contains '\(symbol)' (\(lines.split(separator: "\n").first ?? "") lines)")
+            let count = lines.split(separator: "\n").first ?? ""
+            #expect(found == .exited(1), "virt-kvm contains '\(symbol)' (\(count) lines)")
         }
     }
 
