@@ -5,7 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p benchmarks/results
-all=(xml-throughput virtsh-list-define bench-lock security start-latency)
+all=(xml-throughput virtsh-list-define bench-lock security start-latency guest-memory suspend-resume start-batch)
 selected=("${@:-${all[@]}}")
 status=0
 for name in "${selected[@]}"; do

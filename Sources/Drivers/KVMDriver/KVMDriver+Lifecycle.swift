@@ -88,10 +88,10 @@ extension KVMDriver {
             monitorClientUIDs: [],
             hypervisor: try HypervisorConfigurationResolver(definition: definition).resolve())
         try truncateConsoleFiles(definition)
-        let process = try DomainProcess.start(configuration)
+        let (process, status) = try DomainProcess.startReportingStatus(configuration)
         do {
             var live = definition
-            if let pty = try? process.status().serialPTYPath { live.fillSerialPTY(pty) }
+            if let pty = status?.serialPTYPath { live.fillSerialPTY(pty) }
             try store.markActive(
                 RuntimeStatus(
                     uuid: uuid, state: flags.contains(.paused) ? .pausedUser : .booted,

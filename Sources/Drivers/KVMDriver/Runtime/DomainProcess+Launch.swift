@@ -20,6 +20,17 @@ extension DomainProcess {
         _ configuration: SupervisorConfiguration, executable: String? = nil,
         timeoutMilliseconds: Int = defaultStartTimeoutMilliseconds
     ) throws(VirtError) -> DomainProcess {
+        try startReportingStatus(configuration, executable: executable, timeoutMilliseconds: timeoutMilliseconds)
+            .process
+    }
+
+    /// `start`, also returning the monitor's first `status` answer (which `start` asks for anyway), so a
+    /// caller that needs the serial pty saves a second monitor round trip. The status is nil when the guest
+    /// ended right after it became ready.
+    public static func startReportingStatus(
+        _ configuration: SupervisorConfiguration, executable: String? = nil,
+        timeoutMilliseconds: Int = defaultStartTimeoutMilliseconds
+    ) throws(VirtError) -> (process: DomainProcess, status: MonitorStatus?) {
         let files = configuration.runFiles
         let name = configuration.hypervisor.name
         // The supervisor's pid-file lock, not the pid, says whether one runs. Stale files of an earlier run
@@ -43,17 +54,16 @@ extension DomainProcess {
         }
         let process = DomainProcess(runFiles: files, supervisor: supervisor, hypervisor: hypervisor)
         do {
-            _ = try process.status()
+            return (process, try process.status())
         } catch {
             // A guest may end right after it became ready (a short guest that powers off): the start
             // succeeded, and the next `liveness()` tells how it ended. Only a hypervisor that lives on
             // without answering is a failed start.
-            if waitForExit(hypervisor, milliseconds: monitorSilenceGraceMilliseconds) { return process }
+            if waitForExit(hypervisor, milliseconds: monitorSilenceGraceMilliseconds) { return (process, nil) }
             _ = process.destroy()
             throw VirtError(
                 .operationFailed, .kvm, "domain '\(name)' started but its monitor does not answer: \(error)")
         }
-        return process
     }
 
     /// `virt-kvm` beside the running executable (virtsh and the test runner live in the same build
