@@ -62,7 +62,7 @@ struct InteractiveTests {
         #expect(first.contains("Welcome to virtsh, the virtualization interactive terminal."))
         #expect(first.contains("Type:  'help' for help with commands"))
         try session.send("domstate test --reason", "Enter")
-        let screen = try session.waitFor("running (unknown)")
+        let screen = try session.waitFor("running (unknown)\n\nvirtsh #")
         #expect(screen.contains("virtsh # domstate test --reason\nrunning (unknown)\n\nvirtsh #"))
     }
 

@@ -95,7 +95,7 @@ final class SerialBackend: @unchecked Sendable {
     }
 
     /// How long the end of a guest waits for an attached console to read the guest's last output.
-    static let drainLimitMicroseconds: UInt32 = 500_000
+    static let drainLimitMicroseconds: UInt32 = 3_000_000
     /// The interval at which the draining checks what is left.
     static let drainPollMicroseconds: UInt32 = 5_000
 

@@ -60,6 +60,7 @@ public struct LeaseClient: Sendable {
     /// where known, its holder: `resource busy: disk '/srv/a.img' is leased by domain 'web2' (uuid …) on host 'b'`.
     public func acquire(owner: LeaseOwner, resources: [LeaseResource]) throws(VirtError) -> LeaseSession {
         let connection = try connect()
+        var taken: [LeaseResource] = []
         do throws(LockCallError) {
             let recorded = try connection.call(.register, LockParams(owner: owner)).owner ?? owner
             var lockspaces: Set<String> = []
@@ -73,10 +74,17 @@ public struct LeaseClient: Sendable {
                     LockParams(
                         lockspace: resource.lockspace, resource: resource.name, mode: resource.mode,
                         label: resource.label))
+                taken.append(resource)
                 if let lease = result.lease { leases.append(lease) }
             }
             return LeaseSession(connection: connection, owner: recorded, resources: resources, leases: leases)
         } catch {
+            // All or none: give back what this call took and wait for the daemon to confirm, so the resources
+            // are free when the error reaches the caller (closing alone releases them only when the daemon gets
+            // to the disconnect).
+            for resource in taken.reversed() {
+                _ = try? connection.call(.release, LockParams(lockspace: resource.lockspace, resource: resource.name))
+            }
             connection.close()
             throw error.virtError
         }

@@ -37,8 +37,12 @@ extension DomainProcess {
                 return .running(refreshed)
             }
         }
-        // Without its supervisor a hypervisor dies by its parent-death signal; make sure of it.
-        if hypervisor.isAlive() { kill(hypervisor.pid, SIGKILL) }
+        // Without its supervisor a hypervisor dies by its parent-death signal; make sure of it, and wait until the
+        // kernel has torn it down (its guest RAM and /dev/kvm) before the domain counts as ended.
+        if hypervisor.isAlive() {
+            kill(hypervisor.pid, SIGKILL)
+            _ = DomainProcess.waitForExit(hypervisor, milliseconds: DomainProcess.supervisorWrapUpMilliseconds)
+        }
         let status =
             DomainProcess.consumeStatus(runFiles)
             ?? DomainExitStatus(
