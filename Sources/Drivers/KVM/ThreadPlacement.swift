@@ -1,3 +1,4 @@
+import CVirtShims
 import Glibc
 import Host
 import VirtBase
@@ -74,5 +75,17 @@ struct ThreadPlacement {
             if let tid = Int32(name) { ids.append(tid) }
         }
         return ids
+    }
+}
+
+extension VirtualMachine {
+    /// Makes KVM start its per-VM kernel workers (`kvm-nx-lpage-recovery`, a thread of this process) from this
+    /// thread, which has the emulator set, instead of from whichever pinned vCPU enters KVM_RUN first: newer
+    /// kernels create them lazily on a VM's first KVM_RUN, with the affinity of the thread that makes the call.
+    /// A KVM_RUN with `immediate_exit` set does that and returns EINTR before the guest runs.
+    func primeKVMWorkers(_ vcpu: VCPU) {
+        cvirt_kvm_run_set_immediate_exit(vcpu.run, 1)
+        _ = cvirt_ioctl_value(vcpu.fd, CVIRT_KVM_RUN, 0)
+        cvirt_kvm_run_set_immediate_exit(vcpu.run, 0)
     }
 }
