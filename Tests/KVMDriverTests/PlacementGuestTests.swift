@@ -95,7 +95,28 @@ struct PlacementGuestTests {
         #expect(try connection.summary(uuid).state == .shutoffDestroyed)
     }
 
-    @Test("numatune strict → bind:0 and interleave → interleave:0 on the guest RAM mapping", arguments: [
+    @Test("<emulatorpin> alone: the other threads move, the vCPUs keep the CPUs the hypervisor started with")
+    func emulatorOnly() throws {
+        let root = try EmbedRoot()
+        defer { root.remove() }
+        let connection = try Connection.open(root.uri, factories: [KVMDriverFactory()])
+        let uuid = try connection.defineXML(Self.document(
+            "emulator-only", tuning: "<cputune><emulatorpin cpuset='0'/></cputune>")).domain.uuid
+        try connection.start(uuid)
+        defer { try? connection.destroy(uuid) }
+        // The hypervisor starts with this process's mask (nothing between them changes it).
+        let inherited = try String(contentsOfFile: "/proc/self/status", encoding: .utf8).split(separator: "\n")
+            .first { $0.hasPrefix("Cpus_allowed_list:") }?.dropFirst("Cpus_allowed_list:".count)
+            .trimmingCharacters(in: .whitespaces)
+        let threads = try Self.threadCPUs(try Self.hypervisorPID(root, "emulator-only"))
+        print("hypervisor threads with emulatorpin 0 only: \(threads)")
+        let vcpus = threads.filter { $0.name.hasPrefix("vcpu") }
+        #expect(vcpus.count == 2 && vcpus.allSatisfy { $0.cpus == inherited }, "\(vcpus) vs \(inherited ?? "?")")
+        #expect(threads.filter { !$0.name.hasPrefix("vcpu") }.allSatisfy { $0.cpus == "0" }, "\(threads)")
+        try connection.destroy(uuid)
+    }
+
+    @Test("numatune strict → bind:0, interleave → interleave:0, preferred → prefer:0 on the guest RAM mapping", arguments: [
         ("strict", "bind:0"), ("interleave", "interleave:0"), ("preferred", "prefer:0"),
     ])
     func memoryPolicy(mode: String, expected: String) throws {
