@@ -28,7 +28,7 @@ let package = Package(
             swiftSettings: strict),
 
         // Mechanism modules: plain values in, no VirtCore, no libxml2, no full Foundation.
-        .target(name: "KVM", dependencies: ["VirtBase", "CVirtShims"], path: "Sources/Drivers/KVM",
+        .target(name: "KVM", dependencies: ["VirtBase", "CVirtShims", "Host"], path: "Sources/Drivers/KVM",
                 swiftSettings: strict),
         .target(name: "Host", dependencies: ["VirtBase", "CVirtShims"], path: "Sources/Drivers/Host",
                 swiftSettings: strict),

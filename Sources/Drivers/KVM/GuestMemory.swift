@@ -35,8 +35,10 @@ public final class GuestMemory: @unchecked Sendable {
         return result
     }
 
-    /// Maps `size` bytes as configured by `backing`.
-    public init(size: UInt64, backing: MemoryBackingConfiguration, name: String) throws {
+    /// Maps `size` bytes as configured by `backing`, with the NUMA `policy` set before any page is touched.
+    public init(
+        size: UInt64, backing: MemoryBackingConfiguration, policy: GuestMemoryPolicy? = nil, name: String
+    ) throws {
         let object = "guest RAM of '\(name)' (\(size >> 20) MiB)"
         guard size >= 1 << 20 else {
             throw VirtError(.configUnsupported, .kvm, "\(object) is too small; give the guest at least 1 MiB")
@@ -78,6 +80,15 @@ public final class GuestMemory: @unchecked Sendable {
             let saved = errno
             if fd >= 0 { close(fd) }
             throw SystemCall.error("mmap", object, errno: saved)
+        }
+        if let policy {
+            do {
+                try Self.bind(mapped, length: Int(size), policy: policy, object: object)
+            } catch {
+                munmap(mapped, Int(size))
+                if fd >= 0 { close(fd) }
+                throw error
+            }
         }
         base = mapped
         backingFD = fd

@@ -30,13 +30,16 @@ public struct HypervisorConfiguration: Codable, Sendable, Equatable {
     public var memoryBacking: MemoryBackingConfiguration
     /// The KVM device: nil opens `/dev/kvm`; the supervisor may hand down an open descriptor instead.
     public var kvmDevice: FileSource?
+    /// Host CPU pinning of the threads and the NUMA policy of guest RAM.
+    public var placement: PlacementConfiguration
 
     /// Builds the value.
     public init(
         name: String, uuid: String, memoryBytes: UInt64, vcpus: Int, topology: Topology? = nil,
         cpuFeatures: [CPUFeature] = [], kernel: FileSource, initrd: FileSource? = nil, cmdline: String = "",
         disks: [DiskConfiguration] = [], serial: SerialConfiguration = .init(kind: .none),
-        memoryBacking: MemoryBackingConfiguration = .init(), kvmDevice: FileSource? = nil
+        memoryBacking: MemoryBackingConfiguration = .init(), kvmDevice: FileSource? = nil,
+        placement: PlacementConfiguration = .init()
     ) {
         self.name = name
         self.uuid = uuid
@@ -51,6 +54,7 @@ public struct HypervisorConfiguration: Codable, Sendable, Equatable {
         self.serial = serial
         self.memoryBacking = memoryBacking
         self.kvmDevice = kvmDevice
+        self.placement = placement
     }
 
     /// CPU topology.

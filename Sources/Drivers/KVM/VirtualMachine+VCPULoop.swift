@@ -12,7 +12,19 @@ extension VirtualMachine {
         let tid = cvirt_gettid()
         // The creating thread's mask is inherited; the kick must get through whatever it was.
         _ = cvirt_unblock_signal(Self.kickSignal)
+        var pinned = true
+        do {
+            try threadPlacement.pinCurrentVCPU(vcpu.index)
+        } catch {
+            pinned = false
+            control.locked { if placementError == nil { placementError = error } }
+        }
         control.broadcast { threadIDs[vcpu.index] = tid }
+        control.wait { vcpusReleased }
+        if !pinned {
+            control.broadcast { finished += 1 }
+            return
+        }
         while true {
             guard waitForRunRequest(vcpu) else { break }
             let rc = cvirt_ioctl_value(vcpu.fd, CVIRT_KVM_RUN, 0)

@@ -20,6 +20,8 @@ public final class VirtualMachine: @unchecked Sendable {
     let keyboard: I8042Controller
     let disks: [VirtioMMIOTransport]
     let counters = ExitCounters()
+    /// CPU pinning of the hypervisor's threads (emulator threads pinned when the VM is built).
+    let threadPlacement: ThreadPlacement
     /// The command line the guest actually received (with the virtio-mmio announcements).
     public let guestCommandLine: String
 
@@ -33,6 +35,10 @@ public final class VirtualMachine: @unchecked Sendable {
     var threads: [OSThread] = []
     var threadIDs: [Int32] = []
     var finalCPUTime: [UInt64] = []
+    /// Set by `start` once every vCPU thread has pinned itself; no vCPU enters KVM_RUN before.
+    var vcpusReleased = false
+    /// The first vCPU pinning failure, reported by `start`.
+    var placementError: VirtError?
 
     /// The kick signal (SIGRTMIN): interrupts KVM_RUN together with `immediate_exit`.
     static let kickSignal = cvirt_sigrtmin()
@@ -53,10 +59,14 @@ public final class VirtualMachine: @unchecked Sendable {
                 .configUnsupported, .kvm,
                 "domain '\(name)' asks for \(configuration.vcpus) vCPUs; this host's KVM allows \(maxVCPUs)")
         }
+        // Before the VM creates any thread: every thread made from here on inherits the emulator set.
+        threadPlacement = try ThreadPlacement(domain: name, placement: configuration.placement)
         var cpuid = try CPUIDTable.supported(by: system)
         try cpuid.apply(features: configuration.cpuFeatures, domain: name)
         vm = try KVMVM(system: system, name: name)
-        memory = try GuestMemory(size: configuration.memoryBytes, backing: configuration.memoryBacking, name: name)
+        memory = try GuestMemory(
+            size: configuration.memoryBytes, backing: configuration.memoryBacking,
+            policy: configuration.placement.memoryPolicy, name: name)
         try vm.register(memory: memory)
 
         let vmRef = vm
@@ -142,11 +152,21 @@ public final class VirtualMachine: @unchecked Sendable {
             throw SystemCall.error("sigaction(SIGRTMIN)", "domain '\(configuration.name)'")
         }
         threadIDs = Array(repeating: 0, count: vcpus.count)
+        if configuration.placement.emulatorCPUs != nil, let first = vcpus.first {
+            primeKVMWorkers(first)
+        }
         for vcpu in vcpus {
             let thread = try OSThread(name: "vcpu\(vcpu.index)") { [self] in runVCPU(vcpu) }
             control.locked { threads.append(thread) }
         }
         control.wait { threadIDs.allSatisfy { $0 != 0 } }
+        // Every vCPU has pinned itself (or failed to): only now may they enter KVM_RUN.
+        if let failure = control.locked({ placementError }) {
+            end(.stopped)
+            control.broadcast { vcpusReleased = true }
+            throw failure
+        }
+        control.broadcast { vcpusReleased = true }
         try serialBackend.startInput(name: "serial-in") { [bus, uart] bytes in
             bus.locked { uart.receive(bytes) }
         }

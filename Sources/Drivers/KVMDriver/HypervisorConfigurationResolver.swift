@@ -9,7 +9,7 @@ struct HypervisorConfigurationResolver {
     /// The domain being started.
     let definition: DomainDefinition
 
-    private func unsupported(_ message: String) -> VirtError {
+    func unsupported(_ message: String) -> VirtError {
         VirtError(.configUnsupported, .kvm, "cannot start domain '\(definition.name)': \(message)")
     }
 
@@ -45,7 +45,8 @@ struct HypervisorConfigurationResolver {
             cmdline: definition.os.cmdline ?? "",
             disks: try disks(),
             serial: try serial(),
-            memoryBacking: memoryBacking())
+            memoryBacking: memoryBacking(),
+            placement: try placement())
     }
 
     private func topology() -> HypervisorConfiguration.Topology? {

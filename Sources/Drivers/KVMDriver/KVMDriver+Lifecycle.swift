@@ -1,4 +1,5 @@
 import Foundation
+import Host
 import KVM
 import VirtCore
 
@@ -79,6 +80,9 @@ extension KVMDriver {
         let domain = try store.require(.uuid(uuid))
         if domain.id != nil { throw VirtError(.operationInvalid, .kvm, "domain is already running") }
         let definition = try definition(uuid, live: false)
+        let resolver = HypervisorConfigurationResolver(definition: definition)
+        let hypervisor = try resolver.resolve()
+        if resolver.asksForPlacement { try resolver.validatePlacement(against: HostTopology.read(root: hostRoot)) }
         let configuration = SupervisorConfiguration(
             runFiles: runFiles(name: domain.name, uuid: uuid),
             onPoweroff: try exitAction(definition.onPoweroff, "on_poweroff", definition.name),
@@ -86,7 +90,7 @@ extension KVMDriver {
             onCrash: try exitAction(definition.onCrash, "on_crash", definition.name),
             startPaused: flags.contains(.paused),
             monitorClientUIDs: [],
-            hypervisor: try HypervisorConfigurationResolver(definition: definition).resolve())
+            hypervisor: hypervisor)
         try truncateConsoleFiles(definition)
         let (process, status) = try DomainProcess.startReportingStatus(configuration)
         do {

@@ -1,0 +1,85 @@
+import Host
+import KVM
+import VirtBase
+import VirtCore
+
+/// `<cputune>` pinning, `<vcpu cpuset>` and `<numatune>` → `PlacementConfiguration`, and their check against the
+/// host's CPUs and NUMA nodes at start.
+extension HypervisorConfigurationResolver {
+    /// The pinning and memory policy the hypervisor applies (what cannot be applied yet is refused here).
+    func placement() throws -> PlacementConfiguration {
+        if definition.vcpu.placement == .auto {
+            throw unsupported(
+                "<vcpu placement='auto'> is not supported yet; give host CPUs with <vcpu cpuset='…'> or <vcpupin>")
+        }
+        let pins = definition.cputune?.vcpupins ?? []
+        for pin in pins where pin.vcpu < 0 || pin.vcpu >= definition.vcpu.count {
+            throw unsupported(
+                "<vcpupin vcpu='\(pin.vcpu)'> names a vCPU the domain does not have (vCPUs: 0-\(definition.vcpu.count - 1))")
+        }
+        let vcpuCPUs: [CPUSet?] = (0..<definition.vcpu.currentCount).map { index in
+            pins.last(where: { $0.vcpu == index })?.cpuset ?? definition.vcpu.cpuset
+        }
+        return PlacementConfiguration(
+            vcpuCPUs: vcpuCPUs.allSatisfy { $0 == nil } ? [] : vcpuCPUs,
+            emulatorCPUs: definition.cputune?.emulatorpin ?? definition.vcpu.cpuset,
+            memoryPolicy: try memoryPolicy())
+    }
+
+    private func memoryPolicy() throws -> GuestMemoryPolicy? {
+        guard let numatune = definition.numatune else { return nil }
+        if let memnode = numatune.memnodes.first {
+            throw unsupported(
+                "<numatune><memnode cellid='\(memnode.cellID)'> (a policy per guest NUMA cell) is not supported yet; "
+                    + "use one <numatune><memory> for the whole guest RAM")
+        }
+        guard let memory = numatune.memory else { return nil }
+        if memory.placement == .auto {
+            throw unsupported(
+                "<numatune><memory placement='auto'> is not supported yet; give host nodes with nodeset='…'")
+        }
+        // libvirt's default mode is strict.
+        let mode = memory.mode ?? .strict
+        if mode == .restrictive { return nil }  // default policy; confinement would come from cpuset.mems
+        guard let nodes = memory.nodeset, !nodes.isEmpty else {
+            throw unsupported("<numatune><memory mode='\(mode.rawValue)'> needs nodeset='…' (host NUMA nodes)")
+        }
+        switch mode {
+        case .strict: return .init(mode: .bind, nodes: nodes)
+        case .interleave: return .init(mode: .interleave, nodes: nodes)
+        case .preferred:
+            guard nodes.count == 1 else {
+                throw unsupported(
+                    "<numatune><memory mode='preferred' nodeset='\(nodes)'> names \(nodes.count) nodes; "
+                        + "preferred takes exactly one host node")
+            }
+            return .init(mode: .preferred, nodes: nodes)
+        case .restrictive: return nil
+        }
+    }
+
+    /// Checks every CPU list and nodeset the definition gives against `host`: CPUs must exist and be online,
+    /// nodes must exist. Errors name the element and the CPUs or nodes at fault.
+    func validatePlacement(against host: HostTopology) throws {
+        do {
+            if let cpuset = definition.vcpu.cpuset { try host.validateCPUs(cpuset, for: "<vcpu cpuset='\(cpuset)'>") }
+            for pin in definition.cputune?.vcpupins ?? [] {
+                try host.validateCPUs(pin.cpuset, for: "<vcpupin vcpu='\(pin.vcpu)' cpuset='\(pin.cpuset)'>")
+            }
+            if let emulator = definition.cputune?.emulatorpin {
+                try host.validateCPUs(emulator, for: "<emulatorpin cpuset='\(emulator)'>")
+            }
+            if let nodes = definition.numatune?.memory?.nodeset {
+                try host.validateNodeset(nodes, for: "<numatune><memory nodeset='\(nodes)'>")
+            }
+        } catch {
+            throw VirtError(error.code, .kvm, "cannot start domain '\(definition.name)': \(error.message)")
+        }
+    }
+
+    /// True when the definition asks for any pinning or memory policy (the host is only read then).
+    var asksForPlacement: Bool {
+        definition.vcpu.cpuset != nil || definition.cputune?.vcpupins.isEmpty == false
+            || definition.cputune?.emulatorpin != nil || definition.numatune?.memory?.nodeset != nil
+    }
+}
