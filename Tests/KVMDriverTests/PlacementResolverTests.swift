@@ -125,4 +125,18 @@ struct PlacementResolverTests {
         let plain = HypervisorConfigurationResolver(definition: try Self.definition(tuning: ""))
         #expect(!plain.asksForPlacement)
     }
+
+    @Test(
+        "tuning the hypervisor cannot apply is refused, never silently dropped",
+        arguments: [
+            ("<cputune><shares>2048</shares></cputune>", "<cputune><shares> needs the CPU cgroup controller"),
+            ("<cputune><period>100000</period><quota>50000</quota></cputune>", "<cputune><period> needs the CPU cgroup"),
+            ("<cputune><emulator_quota>50000</emulator_quota></cputune>", "<cputune><emulator_quota> needs"),
+            ("<cputune><vcpusched vcpus='0' scheduler='fifo' priority='1'/></cputune>", "<vcpusched>"),
+        ])
+    func unappliedTuningIsRefused(tuning: String, expected: String) {
+        let message = Self.refusal(tuning)
+        #expect(message.hasPrefix("unsupported configuration: cannot start domain"), "\(message)")
+        #expect(message.contains(expected), "\(message)")
+    }
 }

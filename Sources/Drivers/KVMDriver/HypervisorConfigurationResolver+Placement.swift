@@ -20,10 +20,41 @@ extension HypervisorConfigurationResolver {
         let vcpuCPUs: [CPUSet?] = (0..<definition.vcpu.currentCount).map { index in
             pins.last(where: { $0.vcpu == index })?.cpuset ?? definition.vcpu.cpuset
         }
+        let policy = try memoryPolicy()
+        try refuseUnappliedTuning()
         return PlacementConfiguration(
             vcpuCPUs: vcpuCPUs.allSatisfy { $0 == nil } ? [] : vcpuCPUs,
             emulatorCPUs: definition.cputune?.emulatorpin ?? definition.vcpu.cpuset,
-            memoryPolicy: try memoryPolicy())
+            memoryPolicy: policy)
+    }
+
+    /// Tuning the hypervisor cannot apply yet is refused, never silently dropped: a start that asked for a CPU
+    /// quota must not run without one.
+    private func refuseUnappliedTuning() throws {
+        if let tune = definition.cputune {
+            let cgroupSettings: [(String, Bool)] = [
+                ("shares", tune.shares != nil), ("period", tune.period != nil), ("quota", tune.quota != nil),
+                ("emulator_period", tune.emulatorPeriod != nil), ("emulator_quota", tune.emulatorQuota != nil),
+            ]
+            if let (name, _) = cgroupSettings.first(where: { $0.1 }) {
+                throw unsupported(
+                    "<cputune><\(name)> needs the CPU cgroup controller, which the kvm:// driver does not drive yet; "
+                        + "remove it to start the domain")
+            }
+            if let pin = tune.iothreadpins.first {
+                throw unsupported(
+                    "<iothreadpin iothread='\(pin.iothread)'> is not supported: the embedded hypervisor serves disks "
+                        + "on its vCPU threads and has no I/O threads")
+            }
+            if !tune.vcpuscheds.isEmpty {
+                throw unsupported("<vcpusched> (real-time vCPU scheduling) is not supported yet; remove it")
+            }
+        }
+        if let cells = definition.cpu?.numaCells, !cells.isEmpty {
+            throw unsupported(
+                "guest NUMA cells (<cpu><numa>) are not supported yet: the embedded hypervisor has no ACPI tables "
+                    + "to describe them to the guest")
+        }
     }
 
     private func memoryPolicy() throws -> GuestMemoryPolicy? {

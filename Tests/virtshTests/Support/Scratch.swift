@@ -21,6 +21,9 @@ final class Scratch {
         let fd = open(file.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, executable ? 0o755 : 0o644)
         guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         defer { close(fd) }
+        // The mode given to open() passes through the process umask, which code under test elsewhere in this
+        // process may narrow for a moment (0600 sockets); fchmod is not subject to it.
+        guard fchmod(fd, executable ? 0o755 : 0o644) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         let bytes = Array(text.utf8)
         guard bytes.withUnsafeBytes({ Glibc.write(fd, $0.baseAddress, $0.count) }) == bytes.count else {
             throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
