@@ -13,7 +13,11 @@ enum TickGuest {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/gcc") else { return (nil, "gcc is missing") }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swift-virt-tick-\(getpid())")
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        atexit { try? FileManager.default.removeItem(atPath: TickGuest.image.path ?? "") }
+        // The image's directory goes when the test process exits.
+        atexit {
+            guard let path = TickGuest.image.path else { return }
+            try? FileManager.default.removeItem(at: URL(fileURLWithPath: path).deletingLastPathComponent())
+        }
         let output = directory.appendingPathComponent("ticks.elf").path
         let gcc = Process()
         gcc.executableURL = URL(fileURLWithPath: "/usr/bin/gcc")
