@@ -154,8 +154,8 @@ extension KVMDriver {
 
     func destroyDomain(_ uuid: UUID) throws {
         let (_, process) = try runningProcess(uuid)
-        let exit = process.destroy()
-        try store.markInactive(uuid, reason: exit.reason == .destroyed ? .shutoffDestroyed : Self.stateReason(exit.reason))
+        // A guest that ended on its own just before the destroy keeps the reason it ended with.
+        try store.markInactive(uuid, reason: Self.stateReason(process.destroy().reason))
     }
 
     func rebootDomain(_ uuid: UUID) throws {
