@@ -63,11 +63,11 @@ struct DomainProcessActionTests {
         let configuration = fixture.configuration(cmdline: "simulated.start=hang")
         do {
             _ = try DomainProcess.start(
-                configuration, executable: try DomainProcess.locateExecutable(), timeoutMilliseconds: 500)
+                configuration, executable: try DomainProcess.locateExecutable(), timeoutMilliseconds: 3_000)
             Issue.record("a hanging guest was reported ready")
         } catch {
             #expect(error.code == .operationTimeout)
-            #expect(error.message.contains("was not ready within 500 ms"))
+            #expect(error.message.contains("was not ready within 3000 ms"))
             #expect(error.message.contains(configuration.runFiles.logFile))
         }
         #expect(fixture.entries(configuration.runFiles.runDirectory).isEmpty)

@@ -86,9 +86,10 @@ final class Watchdog: @unchecked Sendable {
     private var cancelled = false
 
     init(_ vm: VirtualMachine, seconds: Double) {
-        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
+        // Weak: a cancelled watchdog must not keep the machine (and its guest RAM) alive until it would have fired.
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self, weak vm] in
             let fire = lock.withLock { !cancelled }
-            if fire { vm.stop() }
+            if fire { vm?.stop() }
         }
     }
 
