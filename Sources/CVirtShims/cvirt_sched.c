@@ -9,10 +9,6 @@
 /// MPOL_F_ADDR from <linux/mempolicy.h>: get_mempolicy reports the policy of the page at addr.
 #define CVIRT_MPOL_F_ADDR (1 << 1)
 
-pid_t cvirt_sched_gettid(void) {
-    return (pid_t)syscall(SYS_gettid);
-}
-
 int cvirt_sched_setaffinity(pid_t tid, const int *cpus, int count) {
     if (count < 0 || (count > 0 && cpus == NULL)) return -EINVAL;
     cpu_set_t *set = CPU_ALLOC(CVIRT_SCHED_MAX_CPUS);

@@ -142,6 +142,3 @@ char **cvirt_environment(void) {
     return environ;
 }
 
-pid_t cvirt_self_tid(void) {
-    return gettid();
-}

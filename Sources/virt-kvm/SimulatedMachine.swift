@@ -77,7 +77,7 @@ final class SimulatedMachine: GuestMachine, @unchecked Sendable {
     }
 
     private func idleVCPU() {
-        let tid = cvirt_self_tid()
+        let tid = cvirt_gettid()
         lock.withLock { threadIDs.append(tid) }
         lock.wait { () -> Void? in
             if case .ended = phase { return () }

@@ -24,9 +24,6 @@ enum {
 /// The largest CPU number the affinity calls accept (exclusive): the size of the dynamic CPU set they use.
 #define CVIRT_SCHED_MAX_CPUS 8192
 
-/// The calling thread's kernel thread id (gettid(2)).
-pid_t cvirt_sched_gettid(void);
-
 /// Sets the affinity of thread `tid` (0: the caller) to the `count` CPU numbers in `cpus`.
 /// Returns 0, or -errno (-EINVAL also for a CPU number outside 0..<CVIRT_SCHED_MAX_CPUS).
 int cvirt_sched_setaffinity(pid_t tid, const int *cpus, int count);

@@ -37,9 +37,6 @@ pid_t cvirt_spawn(const char *path, char *const argv[], char *const envp[], cons
 /// pipe2(fds, O_CLOEXEC): both ends close-on-exec. Returns 0, or -1 with errno set.
 int cvirt_pipe_cloexec(int fds[2]);
 
-/// The calling thread's OS thread id (gettid).
-pid_t cvirt_self_tid(void);
-
 /// The process environment (`environ`), for building a child's envp.
 char **cvirt_environment(void);
 

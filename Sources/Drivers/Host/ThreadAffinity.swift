@@ -8,7 +8,7 @@ import VirtBase
 public enum ThreadAffinity {
     /// The calling thread's kernel thread id (`gettid(2)`).
     public static func currentThreadID() -> Int32 {
-        cvirt_sched_gettid()
+        cvirt_gettid()
     }
 
     /// Restricts thread `tid` (0: the calling thread) to `cpus`.
