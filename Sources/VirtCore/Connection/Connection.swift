@@ -158,7 +158,9 @@ public struct DomainListFilter: Sendable {
 
     public var active: Bool
     public var inactive: Bool
-    /// `--state-running`, `--state-paused`, `--state-shutoff`, `--state-other`: when any is set, only those.
+    /// `--state-running`, `--state-paused`, `--state-shutoff`, `--state-other`: when any is set, only those (and
+    /// still only active or inactive ones as `active`/`inactive` say: virsh lifts its default "active only" for a
+    /// state filter, so callers pass `.all` then, but an explicit `--inactive` keeps applying).
     public var states: Set<StateGroup> = []
     /// `--autostart` (true) / `--no-autostart` (false).
     public var autostart: Bool?
@@ -185,9 +187,8 @@ public struct DomainListFilter: Sendable {
                 default: .other
                 }
             if !states.contains(group) { return false }
-        } else if !(isActive ? active : inactive) {
-            return false
         }
+        if !(isActive ? active : inactive) { return false }
         if let autostart, domain.autostart != autostart { return false }
         if let persistent, domain.persistent != persistent { return false }
         return true

@@ -55,18 +55,18 @@ enum MonitorCommands {
         }
         let all = context.flag("all")
         let inactiveOnly = context.flag("inactive") && !all
-        var filter = all ? DomainListFilter.all : inactiveOnly ? .inactive : .active
         let stateOptions: [(String, DomainListFilter.StateGroup)] = [
             ("state-running", .running), ("state-paused", .paused), ("state-shutoff", .shutoff),
             ("state-other", .other),
         ]
-        for (option, group) in stateOptions where context.flag(option) { filter.states.insert(group) }
+        let states = Set(stateOptions.filter { context.flag($0.0) }.map(\.1))
+        // A state filter lifts virsh's default "active only"; an explicit --inactive still applies.
+        var filter = inactiveOnly ? DomainListFilter.inactive : all || !states.isEmpty ? .all : .active
+        filter.states = states
         if context.flag("autostart") != context.flag("no-autostart") { filter.autostart = context.flag("autostart") }
         if context.flag("persistent") != context.flag("transient") { filter.persistent = context.flag("persistent") }
 
-        var domains = try context.connection().listDomains(filter)
-        // A state filter lifts the default "active only", but an explicit --inactive still applies (as virsh).
-        if !filter.states.isEmpty && inactiveOnly { domains = domains.filter { $0.id == nil } }
+        let domains = try context.connection().listDomains(filter)
 
         if context.json {
             try context.printJSON(DomainListJSON(domains: domains.map(DomainListJSON.Entry.init)))
