@@ -13,6 +13,9 @@ public struct FrameDecoder: Sendable {
     /// Bytes received but not yet returned as a frame.
     public var bufferedBytes: Int { buffer.count - start }
 
+    /// Those bytes themselves (handed across virtlockd's re-exec, so a half-received request survives it).
+    public var pendingBytes: [UInt8] { Array(buffer[start...]) }
+
     /// Adds received bytes.
     public mutating func append(_ bytes: some Sequence<UInt8>) {
         buffer.append(contentsOf: bytes)
