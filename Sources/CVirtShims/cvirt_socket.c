@@ -34,10 +34,11 @@ int cvirt_unix_listen(const char *path, mode_t mode, int backlog) {
     if (fd < 0) return -1;
     struct stat st;
     if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) unlink(path);
-    // Nobody may connect between bind and chmod: bind under a umask that leaves only the owner.
-    mode_t old = umask(0177);
-    int rc = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
-    umask(old);
+    // bind() gives the socket file the socket inode's mode (less the umask), so setting it on the descriptor
+    // first means nobody can connect between bind and chmod, without narrowing the process-wide umask under
+    // the feet of other threads creating files. The chmod afterwards makes the mode exact whatever the umask.
+    int rc = fchmod(fd, mode & 0777);
+    if (rc == 0) rc = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
     if (rc < 0 || chmod(path, mode) < 0 || listen(fd, backlog) < 0) {
         int saved = errno;
         close(fd);

@@ -1,3 +1,4 @@
+import CVirtShims
 import Glibc
 import VirtBase
 
@@ -24,30 +25,12 @@ public enum UnixSocket {
         return address
     }
 
-    /// A listening socket at `path` with file mode `mode` (set before anyone can connect: bound under a
-    /// restrictive umask). A stale socket file is replaced.
+    /// A listening socket at `path` with file mode `mode`, set before anyone can connect (VirtBase's shared
+    /// `cvirt_unix_listen`). A stale socket file is replaced.
     public static func listen(path: String, mode: mode_t, backlog: Int32 = 128) throws(VirtError) -> Int32 {
-        var address = try address(path)
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw Posix.failure("cannot create a Unix socket") }
-        unlink(path)
-        let oldMask = umask(0o177)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        umask(oldMask)
-        guard bound == 0 else {
-            let code = errno
-            close(fd)
-            throw Posix.failure("cannot bind the socket '\(path)'", code)
-        }
-        guard chmod(path, mode) == 0, Glibc.listen(fd, backlog) == 0 else {
-            let code = errno
-            close(fd)
-            throw Posix.failure("cannot listen on the socket '\(path)'", code)
-        }
+        _ = try address(path)  // the path-length check, with its message
+        let fd = cvirt_unix_listen(path, mode, backlog)
+        guard fd >= 0 else { throw Posix.failure("cannot listen on the socket '\(path)'") }
         return fd
     }
 
