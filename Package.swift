@@ -45,7 +45,17 @@ let package = Package(
 
         // Executables (thin mains).
         .executableTarget(name: "virtsh", dependencies: ["VirtCore", "TestDriver", "KVMDriver", "CEdit", "CVirtShims"],
-                          swiftSettings: strict),
+                          swiftSettings: strict,
+                          // Release builds link the standard library and Foundation in: virtsh then starts in about
+                          // half the time, most of it otherwise spent loading and relocating the Swift runtime
+                          // (docs/performance.md). The libraries -static-stdlib leaves out are named here.
+                          linkerSettings: [
+                            .unsafeFlags(["-static-stdlib"], .when(configuration: .release)),
+                            .linkedLibrary("CoreFoundation", .when(configuration: .release)),
+                            .linkedLibrary("_FoundationICU", .when(configuration: .release)),
+                            .linkedLibrary("_FoundationCollections", .when(configuration: .release)),
+                            .linkedLibrary("_FoundationCShims", .when(configuration: .release)),
+                          ]),
         // virt-kvm is exec'd twice per guest start: the standard library linked in saves the dynamic loading of
         // the Swift runtime each time (docs/performance.md).
         .executableTarget(name: "virt-kvm", dependencies: ["KVM", "VirtBase", "CVirtShims"], swiftSettings: strict,
