@@ -44,7 +44,9 @@ final class LockServer: @unchecked Sendable {
         self.socketActivated = socketActivated
         self.restarts = restarts
         self.log = log
-        table = Mutex(LockTable(hostName: config.hostName))
+        var initial = LockTable(hostName: config.hostName)
+        initial.orphanGraceNanoseconds = UInt64(config.reclaimTimeout) * 1_000_000_000
+        table = Mutex(initial)
         let uid = geteuid()
         // A root daemon serves root only; an unprivileged daemon serves its own user only.
         peerUIDAllowed = { peer in peer == uid }
@@ -95,6 +97,10 @@ final class LockServer: @unchecked Sendable {
             case .expired(let pending):
                 let names = pending.map { "'\($0.owner.name)' (pid \($0.peer.pid))" }.joined(separator: ", ")
                 log.warning("lease recovery period over; never came back: \(names)")
+            case .tookOver(let holder, let label):
+                log.warning(
+                    "\(label): taken over from domain '\(holder.name)' on host '\(holder.host ?? "?")', whose lock daemon "
+                        + "went away and which did not take it back")
             case .registered, .unregistered:
                 continue
             }

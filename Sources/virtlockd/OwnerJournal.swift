@@ -70,6 +70,7 @@ final class OwnerJournal: Sendable {
                 case .unregistered(let peer, _): remove(&state, peer)
                 case .settled(let pending), .gone(let pending): remove(&state, pending.peer)
                 case .expired(let pending): pending.forEach { remove(&state, $0.peer) }
+                case .tookOver: continue
                 }
             }
         }

@@ -75,4 +75,7 @@ public enum LockTableEvent: Sendable, Equatable {
     case gone(PendingOwner)
     /// The grace period ended with these owners still missing.
     case expired([PendingOwner])
+    /// An indirect lease file still named this exclusive holder on another host past the grace period:
+    /// its lease was taken over (the label says which).
+    case tookOver(LeaseOwner, String)
 }

@@ -29,6 +29,11 @@ public struct LockTable: Sendable {
     public private(set) var recovery: LeaseRecovery?
     /// What happened since the daemon last drained the events (for its owner journal and log).
     private var events: [LockTableEvent] = []
+    /// How long an indirect lease file left naming an exclusive holder on another host (whose daemon went
+    /// away) is kept for that holder to take it back, from the first time someone else asked.
+    public var orphanGraceNanoseconds: UInt64 = UInt64(VirtlockdConfig.defaultReclaimTimeout) * 1_000_000_000
+    /// When each orphaned lease file was first asked for.
+    private var orphansSeen: [FileIdentity: UInt64] = [:]
 
     /// An empty table.
     public init(hostName: String) { self.hostName = hostName }
@@ -155,7 +160,25 @@ public struct LockTable: Sendable {
             throw LockWireError(code: LockProtocol.ErrorCode.systemError, message: error.description)
         }
         switch result {
-        case .taken(let lease):
+        case .taken(let lease, let previous):
+            if let previous, let named = HeldLease.exclusiveHolder(previous), named.uuid != owner.uuid,
+                let host = named.host, host != hostName
+            {
+                let now = Posix.monotonicNanoseconds()
+                let first = orphansSeen[lease.file] ?? now
+                if now - first < orphanGraceNanoseconds {
+                    orphansSeen[lease.file] = first
+                    lease.abandon()
+                    let left = Int((orphanGraceNanoseconds - (now - first) + 999_999_999) / 1_000_000_000)
+                    throw LockWireError(
+                        code: LockProtocol.ErrorCode.leaseRecovery,
+                        message: "\(label) was leased by domain '\(named.name)' (uuid \(named.uuid)) on host '\(host)', "
+                            + "whose lock daemon went away without releasing it; it may still take it back: "
+                            + "try again in \(max(left, 1)) s", holder: named)
+                }
+                events.append(.tookOver(named, label))
+            }
+            orphansSeen[lease.file] = nil
             lease.writeIdentity(owner)
             client.leases[key] = lease
             clients[id] = client
