@@ -172,9 +172,9 @@ public struct LockTable: Sendable {
                     let left = Int((orphanGraceNanoseconds - (now - first) + 999_999_999) / 1_000_000_000)
                     throw LockWireError(
                         code: LockProtocol.ErrorCode.leaseRecovery,
-                        message: "\(label) was leased by domain '\(named.name)' (uuid \(named.uuid)) on host '\(host)', "
-                            + "whose lock daemon went away without releasing it; it may still take it back: "
-                            + "try again in \(max(left, 1)) s", holder: named)
+                        message: "\(label) was leased by domain '\(named.name)' (uuid \(named.uuid)) on host "
+                            + "'\(host)', whose lock daemon went away without releasing it; it may still take it "
+                            + "back: try again in \(max(left, 1)) s", holder: named)
                 }
                 events.append(.tookOver(named, label))
             }
