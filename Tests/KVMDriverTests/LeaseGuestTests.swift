@@ -190,6 +190,29 @@ struct LeaseGuestTests {
         #expect(try setup.connection.hostLeases().map(\.domain) == ["next"])
     }
 
+    @Test("the leases are held across a hypervisor restart (on_reboot restart)")
+    func heldAcrossRestarts() throws {
+        let setup = try Setup()
+        defer { setup.root.remove() }
+        let first = try setup.define("rebooter", disks: [Self.disk(setup.image)])
+        let other = try setup.define("other", disks: [Self.disk(setup.image)])
+        try setup.connection.start(first)
+        defer { try? setup.connection.destroy(first) }
+        let driver = try #require(setup.connection.driver as? KVMDriver)
+        let before = try #require(setup.hypervisorPID("rebooter"))
+        let daemon = driver.leaseStatus(name: "rebooter", uuid: first)?.daemonPID
+        try setup.connection.reset(first)
+        #expect(
+            Self.eventually {
+                guard let now = setup.hypervisorPID("rebooter"), now != before else { return false }
+                return LockDaemonCleanup.isRunning(now)
+            }, "a fresh hypervisor runs")
+        #expect(try setup.connection.summary(first).state.state == .running)
+        #expect(driver.leaseStatus(name: "rebooter", uuid: first)?.daemonPID == daemon)
+        #expect(try setup.connection.domainLeases(first).map(\.state) == [.held])
+        #expect(throws: VirtError.self) { try setup.connection.start(other) }
+    }
+
     @Test(
         "lock daemon killed -9: the supervisor takes the leases back through a new daemon; a contender never gets them")
     func daemonDeath() throws {
