@@ -52,8 +52,9 @@ public struct LeaseClient: Sendable {
             guard let daemonExecutable else {
                 throw VirtError(
                     .operationFailed, .locking,
-                    "no lock daemon listens on '\(paths.socketPath)' and none can be started (virtlockd not found; "
-                        + "set SWIFT_VIRT_VIRTLOCKD or install virtlockd)")
+                    "no lock daemon listens on '\(paths.socketPath)' and none can be started (virtlockd not found): "
+                        + "install virtlockd, set SWIFT_VIRT_VIRTLOCKD, or set lock_manager = \"nop\" in kvm.conf "
+                        + "to run without disk leases")
             }
             try startDaemon(daemonExecutable)
             return LockConnection(
