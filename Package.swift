@@ -40,7 +40,7 @@ let package = Package(
         // Drivers.
         .target(name: "TestDriver", dependencies: ["VirtCore"], path: "Sources/Drivers/Test",
                 swiftSettings: strict),
-        .target(name: "KVMDriver", dependencies: ["VirtCore", "KVM", "Host", "CVirtShims"],
+        .target(name: "KVMDriver", dependencies: ["VirtCore", "KVM", "Host", "Locking", "CVirtShims"],
                 path: "Sources/Drivers/KVMDriver", swiftSettings: strict),
 
         // Executables (thin mains).
@@ -58,7 +58,7 @@ let package = Package(
                           ]),
         // virt-kvm is exec'd twice per guest start: the standard library linked in saves the dynamic loading of
         // the Swift runtime each time (docs/performance.md).
-        .executableTarget(name: "virt-kvm", dependencies: ["KVM", "VirtBase", "CVirtShims"], swiftSettings: strict,
+        .executableTarget(name: "virt-kvm", dependencies: ["KVM", "Locking", "VirtBase", "CVirtShims"], swiftSettings: strict,
                           linkerSettings: [
                             .unsafeFlags(["-static-stdlib"]),
                             // FoundationEssentials.a needs these two, which -static-stdlib does not name.
@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(name: "VirtBaseTests", dependencies: ["VirtBase"], swiftSettings: strict),
         .testTarget(name: "VirtCoreTests", dependencies: ["VirtCore"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "TestDriverTests", dependencies: ["TestDriver", "VirtCore"], swiftSettings: strict),
-        .testTarget(name: "KVMDriverTests", dependencies: ["KVMDriver", "VirtCore"], swiftSettings: strict),
+        .testTarget(name: "KVMDriverTests", dependencies: ["KVMDriver", "VirtCore", "Locking"], swiftSettings: strict),
         .testTarget(name: "KVMTests", dependencies: ["KVM"], exclude: ["Guests"], swiftSettings: strict),
         .testTarget(name: "LockingTests", dependencies: ["Locking", "VirtBase", "virtlockd"], swiftSettings: strict),
         .testTarget(name: "HostTests", dependencies: ["Host"], exclude: ["Fixtures"], swiftSettings: strict),

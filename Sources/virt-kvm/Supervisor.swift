@@ -12,6 +12,8 @@ import VirtBase
 final class Supervisor {
     private let configuration: SupervisorConfiguration
     private var readyFD: Int32?
+    /// The domain's disk leases, held for its whole life (nil: nothing to lease).
+    private var leases: DomainLeases?
     private var files: RunFiles { configuration.runFiles }
     private var name: String { configuration.hypervisor.name }
 
@@ -35,6 +37,17 @@ final class Supervisor {
             finishLaunch(error: error.description)
             return 1
         }
+        do throws(VirtError) {
+            // Leases first: a refused start touches no disk another domain uses (Supervisor+Leases order).
+            leases = try DomainLeases.take(configuration) { Supervisor.log($0) }
+        } catch {
+            log("cannot take the leases: \(error)")
+            finishLaunch(error: error.message, errorCode: error.code)
+            SmallFile.remove(files.supervisorPIDFile)
+            close(lockFD)
+            return 1
+        }
+        // sVirt: disks are relabelled here, after the leases and before the hypervisor starts.
         do {
             SmallFile.remove(files.statusFile)
             let socketDirectory = String(
@@ -46,6 +59,7 @@ final class Supervisor {
         } catch {
             writeStatus(DomainExitStatus(reason: .failed, detail: error.description, epochSeconds: now()))
             finishLaunch(error: error.description)
+            leases?.end()
             SmallFile.remove(files.supervisorPIDFile)
             close(lockFD)
             return 1
@@ -53,6 +67,8 @@ final class Supervisor {
         let status = superviseRuns(listener)
         writeStatus(status)
         if readyFD != nil { finishLaunch(error: status.detail) }
+        // Leases go last, once the status is written (and labels restored).
+        leases?.end()
         listener.close()
         SmallFile.remove(files.hypervisorPIDFile)
         SmallFile.remove(files.supervisorPIDFile)
@@ -74,8 +90,15 @@ final class Supervisor {
                 if first { finishLaunch(hypervisor: hypervisor) }
             }
             SmallFile.remove(files.hypervisorPIDFile)
-            switch LifecyclePolicy(configuration: configuration).decide(outcome) {
+            var decision = LifecyclePolicy(configuration: configuration).decide(outcome)
+            if let leases { decision = leases.adjust(decision) }
+            switch decision {
             case .restart(let why):
+                if let failure = leases?.prepareRestart() {
+                    return DomainExitStatus(
+                        reason: .failed, detail: failure, hypervisorExit: outcome.termination?.description,
+                        restarts: restarts, epochSeconds: now())
+                }
                 restarts += 1
                 log("restarting the hypervisor (\(why)); restart \(restarts)")
             case .end(let reason, let detail):
@@ -87,12 +110,14 @@ final class Supervisor {
     }
 
     /// Tells `virt-kvm supervise` (and so the driver) that the domain is ready, or why it is not.
-    private func finishLaunch(hypervisor: ProcessIdentity? = nil, error: String? = nil) {
+    private func finishLaunch(
+        hypervisor: ProcessIdentity? = nil, error: String? = nil, errorCode: VirtError.Code? = nil
+    ) {
         guard let fd = readyFD else { return }
         readyFD = nil
         let report = LaunchReport(
             supervisor: ProcessIdentity.of(getpid()), hypervisor: hypervisor,
-            error: error)
+            error: error, errorCode: errorCode?.rawValue)
         try? SmallFile.writeAll(fd, (try? FrameCodec.jsonLine(report)) ?? [], what: "ready pipe")
         close(fd)
     }
@@ -139,7 +164,12 @@ final class Supervisor {
     }
 
     private func log(_ message: String) {
-        printError("\(DomainExitStatus.iso8601(now())) supervisor \(getpid()): \(message)")
+        Supervisor.log(message)
+    }
+
+    /// One log line (thread-safe: one write per line, the lease watcher logs too).
+    static func log(_ message: String) {
+        printError("\(DomainExitStatus.iso8601(Int(time(nil)))) supervisor \(getpid()): \(message)")
     }
 
     private func now() -> Int { Int(time(nil)) }

@@ -41,12 +41,31 @@ enum Daemon {
                 socketActivated: activated, restarts: 0, log: log)
             log.info("virtlockd \(getpid()) serving '\(paths.socketPath)' as host '\(config.hostName)'")
         }
+        server.openJournal(fresh: !server.adopted, reclaimTimeout: config.reclaimTimeout)
         server.startWorkers(max(2, min(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 8)))
         signalReady()
 
+        var idleSince: UInt64?
         while true {
             var entry = pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0)
-            guard poll(&entry, 1, -1) > 0 else { continue }
+            let ready = poll(&entry, 1, options.idleTimeout > 0 ? 1000 : -1)
+            if ready == 0 {
+                // --timeout: an on-demand daemon goes away once nobody has used it for a while.
+                guard server.clientCount == 0, !server.isRecovering else {
+                    idleSince = nil
+                    continue
+                }
+                let now = Posix.monotonicNanoseconds()
+                let since = idleSince ?? now
+                idleSince = since
+                if now - since >= UInt64(options.idleTimeout) * 1_000_000_000 {
+                    log.info("no clients for \(options.idleTimeout) s: exiting")
+                    server.shutdown()
+                    return 0
+                }
+                continue
+            }
+            guard ready > 0 else { continue }
             let signal = cvirt_signalfd_read(signalFD)
             switch signal {
             case SIGUSR1:

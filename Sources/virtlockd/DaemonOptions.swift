@@ -21,6 +21,8 @@ struct DaemonOptions: Sendable {
     var paths: LockdPaths
     var configFile: String?
     var pidFile: String?
+    /// `--timeout SECS`: exit after that long without clients (0 or absent: never), as libvirt's `-t`.
+    var idleTimeout = 0
     /// --client-hold: the owner and disks.
     var ownerUUID = ""
     var ownerName = ""
@@ -32,6 +34,7 @@ struct DaemonOptions: Sendable {
           -d, --daemon            run in the background (returns once the socket listens)
           -f, --config FILE       virtlockd.conf to read (default: CONFIG_DIR/virtlockd.conf)
           -p, --pid-file FILE     pid file (default: RUN_DIR/lockd/virtlockd.pid)
+          -t, --timeout SECS      exit after SECS seconds without clients (started on demand: 30)
               --system            kvm:///system directories (/etc/swift-virt, /run/swift-virt)
               --session           kvm:///session directories (XDG)
               --root DIR          kvm:///embed?root=DIR directories (DIR/etc, DIR/run)
@@ -63,6 +66,12 @@ struct DaemonOptions: Sendable {
             case "-d", "--daemon": options.daemonize = true
             case "-f", "--config": options.configFile = try value(argument)
             case "-p", "--pid-file": options.pidFile = try value(argument)
+            case "-t", "--timeout":
+                let text = try value(argument)
+                guard let seconds = Int(text), seconds >= 0, seconds <= 86_400 else {
+                    throw VirtError(.usage, .locking, "--timeout needs a number of seconds (0-86400), not '\(text)'")
+                }
+                options.idleTimeout = seconds
             case "--system": options.paths = .system
             case "--session": options.paths = .session(environment: LockdPaths.processEnvironment())
             case "--root": options.paths = .embed(root: try value(argument))

@@ -28,6 +28,8 @@ final class LockServer: @unchecked Sendable {
     private let pausing = Atomic<Bool>(false)
     private let inFlight = Atomic<Int>(0)
     private let peerUIDAllowed: (uid_t) -> Bool
+    /// Set once the journal is open (`openJournal`).
+    private var journal: OwnerJournal?
 
     init(
         config: VirtlockdConfig, paths: LockdPaths, listenFD: Int32, pidFileFD: Int32, pidFilePath: String,
@@ -42,7 +44,9 @@ final class LockServer: @unchecked Sendable {
         self.socketActivated = socketActivated
         self.restarts = restarts
         self.log = log
-        table = Mutex(LockTable(hostName: config.hostName))
+        var initial = LockTable(hostName: config.hostName)
+        initial.orphanGraceNanoseconds = UInt64(config.reclaimTimeout) * 1_000_000_000
+        table = Mutex(initial)
         let uid = geteuid()
         // A root daemon serves root only; an unprivileged daemon serves its own user only.
         peerUIDAllowed = { peer in peer == uid }
@@ -54,8 +58,74 @@ final class LockServer: @unchecked Sendable {
         }
     }
 
+    /// Opens the owner journal. A fresh daemon first replays the journal its predecessor left: the owners
+    /// that still run get `reclaimTimeout` seconds to take their leases back before anyone else may acquire.
+    func openJournal(fresh: Bool, reclaimTimeout: Int) {
+        let path = paths.ownerJournalPath
+        if fresh {
+            let pending = OwnerJournal.pendingOwners(path: path, log: log)
+            if !pending.isEmpty {
+                let deadline = Posix.monotonicNanoseconds() + UInt64(reclaimTimeout) * 1_000_000_000
+                table.withLock { $0.beginRecovery(LeaseRecovery(pending: pending, deadlineNanoseconds: deadline)) }
+                let names = pending.map { "'\($0.owner.name)' (pid \($0.peer.pid))" }.joined(separator: ", ")
+                log.warning(
+                    "the previous daemon ended while \(pending.count) owners held connections: waiting up to "
+                        + "\(reclaimTimeout) s for \(names) to take their leases back before anyone else may acquire")
+            }
+            journal = OwnerJournal(path: path, entries: pending, log: log)
+        } else {
+            let entries = table.withLock { table in
+                table.clients.values.compactMap { client in
+                    client.peer.flatMap { peer in client.owner.map { PendingOwner(peer: peer, owner: $0) } }
+                } + (table.recovery?.pending ?? [])
+            }
+            journal = OwnerJournal(path: path, entries: entries, log: log)
+        }
+    }
+
+    /// Journals and logs what the table did (call with the table unlocked).
+    private func record(_ events: [LockTableEvent]) {
+        guard !events.isEmpty else { return }
+        journal?.record(events)
+        for event in events {
+            switch event {
+            case .settled(let pending):
+                log.info("domain '\(pending.owner.name)' (pid \(pending.peer.pid)) took its leases back")
+            case .gone(let pending):
+                log.info(
+                    "domain '\(pending.owner.name)' (pid \(pending.peer.pid)) ended without taking its leases back")
+            case .expired(let pending):
+                let names = pending.map { "'\($0.owner.name)' (pid \($0.peer.pid))" }.joined(separator: ", ")
+                log.warning("lease recovery period over; never came back: \(names)")
+            case .tookOver(let holder, let label):
+                log.warning(
+                    "\(label): taken over from domain '\(holder.name)' on host '\(holder.host ?? "?")', whose lock daemon "
+                        + "went away and which did not take it back")
+            case .registered, .unregistered:
+                continue
+            }
+        }
+    }
+
+    /// Connected clients.
+    var clientCount: Int { clients.withLock { $0.count } }
+
+    /// Whether the grace period after a fresh start is still running (the table ends it lazily).
+    var isRecovering: Bool {
+        let events = table.withLock { table -> [LockTableEvent] in
+            _ = table.recoveryBlocker(now: Posix.monotonicNanoseconds())
+            return table.drainEvents()
+        }
+        record(events)
+        return table.withLock { $0.recovery != nil }
+    }
+
+    /// Whether this image adopted a previous image's state (re-exec).
+    private(set) var adopted = false
+
     /// Re-adopts the connections of a previous image (re-exec).
     func adopt(_ state: RestartState) throws(VirtError) {
+        adopted = true
         for saved in state.clients {
             let id = nextID.add(1, ordering: .relaxed).oldValue
             let client = ClientConnection(id: id, fd: saved.fd)
@@ -68,6 +138,7 @@ final class LockServer: @unchecked Sendable {
             }
         }
         for fd in state.descriptors { try Posix.setCloseOnExec(fd, true) }
+        table.withLock { $0.adopt(recovery: state.recovery) }
         let leases = table.withLock { $0.leaseCount }
         log.info("re-exec complete: adopted \(state.clients.count) clients holding \(leases) leases")
     }
@@ -147,7 +218,7 @@ final class LockServer: @unchecked Sendable {
                 close(fd)
                 continue
             }
-            table.withLock { $0.connect(id) }
+            table.withLock { $0.connect(id, peerPID: peer.pid) }
             log.debug("client \(id) connected (pid \(peer.pid), uid \(peer.uid))")
             guard cvirt_epoll_control(epollFD, 0, fd, id) == 0 else {
                 log.error("cannot watch client \(id): \(Posix.describe(errno))")
@@ -203,9 +274,13 @@ final class LockServer: @unchecked Sendable {
                     return false
                 }
             case .call(let call):
-                let reply = table.withLock { table in
-                    LockDispatch.perform(call, client: client.id, table: &table) { table in self.status(table) }
+                let (reply, events) = table.withLock { table in
+                    let reply = LockDispatch.perform(call, client: client.id, table: &table) { table in
+                        self.status(table)
+                    }
+                    return (reply, table.drainEvents())
                 }
+                record(events)
                 if let error = reply.error {
                     log.debug("client \(client.id) \(call.method.rawValue): \(error.message)")
                 }
@@ -217,17 +292,19 @@ final class LockServer: @unchecked Sendable {
     private func status(_ table: LockTable) -> LockDaemonStatus {
         LockDaemonStatus(
             version: LockProtocol.version, pid: getpid(), host: config.hostName, clients: table.clients.count,
-            owners: table.ownerCount, leases: table.leaseCount, restarts: restarts)
+            owners: table.ownerCount, leases: table.leaseCount, restarts: restarts,
+            recovering: table.recovery?.pending.count ?? 0)
     }
 
     /// Closes a client and ends its leases.
     private func drop(_ client: ClientConnection) {
         _ = cvirt_epoll_control(epollFD, 2, client.fd, 0)
-        let held = table.withLock { table -> Int in
+        let (held, events) = table.withLock { table -> (Int, [LockTableEvent]) in
             let count = table.clients[client.id]?.leases.count ?? 0
             table.disconnect(client.id)
-            return count
+            return (count, table.drainEvents())
         }
+        record(events)
         clients.withLock { _ = $0.removeValue(forKey: client.id) }
         close(client.fd)
         log.debug("client \(client.id) disconnected; released \(held) leases")
@@ -249,7 +326,7 @@ final class LockServer: @unchecked Sendable {
         }
         let state = RestartState(
             magic: getpid(), listenFD: listenFD, pidFileFD: pidFileFD, socketActivated: socketActivated,
-            restarts: restarts + 1, clients: saved)
+            restarts: restarts + 1, clients: saved, recovery: table.withLock { $0.recovery })
         do {
             for fd in state.descriptors { try Posix.setCloseOnExec(fd, false) }
             try state.write(to: paths.restartStatePath)

@@ -23,6 +23,8 @@ struct RestartState: Codable {
     var socketActivated: Bool
     var restarts: Int
     var clients: [Client]
+    /// The grace period in progress, if any.
+    var recovery: LeaseRecovery?
 
     /// Every descriptor the new image must inherit.
     var descriptors: [Int32] {

@@ -20,8 +20,13 @@ struct EmbedRoot {
         try #require(try KVMDriverFactory().open(ConnectionURI(parsing: uri)) as? KVMDriver)
     }
 
+    /// The temporary directory that holds the root (disk images of a test go here too).
+    var scratch: String { URL(fileURLWithPath: path).deletingLastPathComponent().path }
+
+    /// Stops the lock daemon a start may have launched on demand in this root, then removes the tree.
     func remove() {
-        try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path)
+        LockDaemonCleanup.stop(runDirectory: path + "/run")
+        try? FileManager.default.removeItem(atPath: scratch)
     }
 }
 

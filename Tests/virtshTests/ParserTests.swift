@@ -132,7 +132,7 @@ import Testing
         #expect(completer.candidates(before: "define ", word: "") == nil)
         #expect(
             completer.candidates(before: "help ", word: "dom") == [
-                "domain", "domblklist", "domid", "dominfo",
+                "domain", "domblklist", "domid", "dominfo", "domleases",
                 "domname", "domstate", "domuuid",
             ])
     }

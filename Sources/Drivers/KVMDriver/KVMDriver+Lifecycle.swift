@@ -42,6 +42,7 @@ extension KVMDriver {
                     try store.updateHypervisor(
                         status.uuid, pid: current.hypervisor.pid, startTime: current.hypervisor.startTime)
                 }
+                try foldLockFailurePause(status, name: domain.name)
             case .ended(let exit):
                 try store.markInactive(status.uuid, reason: Self.stateReason(exit.reason))
             }
@@ -90,7 +91,8 @@ extension KVMDriver {
             onCrash: try exitAction(definition.onCrash, "on_crash", definition.name),
             startPaused: flags.contains(.paused),
             monitorClientUIDs: [],
-            hypervisor: hypervisor)
+            hypervisor: hypervisor,
+            leases: try leaseSettings(for: definition))
         try truncateConsoleFiles(definition)
         let (process, status) = try DomainProcess.startReportingStatus(configuration)
         do {
@@ -180,7 +182,9 @@ extension KVMDriver {
     func resumeDomain(_ uuid: UUID) throws {
         let (domain, process) = try runningProcess(uuid)
         if domain.state.state != .paused { return }
+        try checkLeasesBeforeResume(name: domain.name, uuid: uuid)
         _ = try process.resume()
+        awaitLockFailurePauseCleared(name: domain.name, uuid: uuid)
         try store.setState(uuid, .unpaused)
     }
 

@@ -88,12 +88,15 @@ public struct HeldLease: Codable, Sendable {
             close(fd)
             return .busy(file: file, holderText: text)
         }
-        return .taken(HeldLease(key: key, fd: fd, mode: mode, label: label, file: file))
+        // What an indirect lease file said before we write ourselves in: an exclusive holder empties it when it
+        // lets go, so a name left behind means that holder's daemon went away without it (`LockTable`).
+        let previous = key.isIndirect ? readIdentity(fd) : nil
+        return .taken(HeldLease(key: key, fd: fd, mode: mode, label: label, file: file), previous: previous)
     }
 
     /// What `take` found.
     enum TakeResult {
-        case taken(HeldLease)
+        case taken(HeldLease, previous: [UInt8]?)
         case busy(file: FileIdentity, holderText: [UInt8]?)
     }
 
@@ -101,7 +104,13 @@ public struct HeldLease: Codable, Sendable {
     func writeIdentity(_ owner: LeaseOwner) {
         guard key.isIndirect else { return }
         var writer = JSONWriter()
-        owner.write(to: &writer)
+        writer.beginObject()
+        writer.member("uuid", owner.uuid)
+        writer.member("name", owner.name)
+        writer.member("pid", Int64(owner.pid))
+        writer.member("host", owner.host)
+        writer.member("mode", mode.rawValue)
+        writer.endObject()
         var line = writer.bytes
         line.append(UInt8(ascii: "\n"))
         _ = line.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
@@ -115,6 +124,9 @@ public struct HeldLease: Codable, Sendable {
         close(fd)
     }
 
+    /// Lets go of the lock without touching the lease file (a take-over that must wait).
+    func abandon() { close(fd) }
+
     private static func readIdentity(_ fd: Int32) -> [UInt8]? {
         var buffer = [UInt8](repeating: 0, count: 4096)
         let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
@@ -126,6 +138,16 @@ public struct HeldLease: Codable, Sendable {
     static func decodeIdentity(_ bytes: [UInt8]) -> LeaseOwner? {
         let line = bytes.prefix { $0 != UInt8(ascii: "\n") }
         guard let json = JSONValue.parse(Array(line)) else { return nil }
+        return try? LeaseOwner(json: json, at: "")
+    }
+
+    /// The holder an indirect lease file names as its exclusive holder (files of shared holders are not
+    /// emptied by each holder, so only an exclusive name says that nobody let go).
+    static func exclusiveHolder(_ bytes: [UInt8]) -> LeaseOwner? {
+        let line = bytes.prefix { $0 != UInt8(ascii: "\n") }
+        guard let json = JSONValue.parse(Array(line)), json["mode"] == .string(LeaseMode.exclusive.rawValue) else {
+            return nil
+        }
         return try? LeaseOwner(json: json, at: "")
     }
 }

@@ -11,15 +11,21 @@ public struct LeaseClient: Sendable {
     public var daemonExecutable: String?
     /// How long to wait for a daemon to accept the connection, in milliseconds.
     public var connectTimeoutMs: Int
+    /// How long `acquire` keeps retrying while a freshly started daemon waits for the owners of its
+    /// predecessor to take their leases back (`lease-recovery`), in milliseconds; 0 fails at once.
+    public var recoveryWaitMs: Int
+    /// The idle timeout given to a daemon started on demand (`virtlockd --timeout`), in seconds.
+    public static let onDemandIdleSeconds = 30
 
     /// A client for `paths`.
     public init(
         paths: LockdPaths, daemonExecutable: String? = LeaseClient.defaultDaemonExecutable(),
-        connectTimeoutMs: Int = 5000
+        connectTimeoutMs: Int = 5000, recoveryWaitMs: Int = 10_000
     ) {
         self.paths = paths
         self.daemonExecutable = daemonExecutable
         self.connectTimeoutMs = connectTimeoutMs
+        self.recoveryWaitMs = recoveryWaitMs
     }
 
     /// `$SWIFT_VIRT_VIRTLOCKD`, else `virtlockd` beside the running executable, else the installed one.
@@ -46,8 +52,9 @@ public struct LeaseClient: Sendable {
             guard let daemonExecutable else {
                 throw VirtError(
                     .operationFailed, .locking,
-                    "no lock daemon listens on '\(paths.socketPath)' and none can be started (virtlockd not found; "
-                        + "set SWIFT_VIRT_VIRTLOCKD or install virtlockd)")
+                    "no lock daemon listens on '\(paths.socketPath)' and none can be started (virtlockd not found): "
+                        + "install virtlockd, set SWIFT_VIRT_VIRTLOCKD, or set lock_manager = \"nop\" in kvm.conf "
+                        + "to run without disk leases")
             }
             try startDaemon(daemonExecutable)
             return LockConnection(
@@ -55,11 +62,53 @@ public struct LeaseClient: Sendable {
         }
     }
 
+    /// Makes sure a daemon listens for this URI root, starting one on demand (the one path the driver
+    /// and the supervisors share).
+    public func ensureDaemon() throws(VirtError) {
+        try connect().close()
+    }
+
     /// Registers `owner` on a new connection and takes every resource; on any refusal nothing is held
     /// (the connection is closed, which releases what was taken) and the error names the resource and,
     /// where known, its holder: `resource busy: disk '/srv/a.img' is leased by domain 'web2' (uuid …) on host 'b'`.
+    /// While a freshly started daemon waits for its predecessor's owners (`lease-recovery`), the call waits
+    /// up to `recoveryWaitMs` and tries again; a daemon that went away as it was reached (an idle on-demand
+    /// daemon exiting) is replaced once.
     public func acquire(owner: LeaseOwner, resources: [LeaseResource]) throws(VirtError) -> LeaseSession {
-        let connection = try connect()
+        let deadline = Posix.monotonicNanoseconds() + UInt64(max(recoveryWaitMs, 0)) * 1_000_000
+        var reconnected = false
+        while true {
+            do throws(AcquireFailure) {
+                return try acquireOnce(owner: owner, resources: resources)
+            } catch {
+                switch error {
+                case .daemonGone(let failure):
+                    guard !reconnected else { throw failure }
+                    reconnected = true
+                case .refused(let failure, let code):
+                    guard code == LockProtocol.ErrorCode.leaseRecovery, Posix.monotonicNanoseconds() < deadline else {
+                        throw failure
+                    }
+                    usleep(50_000)
+                }
+            }
+        }
+    }
+
+    private enum AcquireFailure: Error {
+        /// The connection broke before anything was taken.
+        case daemonGone(VirtError)
+        /// The daemon refused, or the connection broke later.
+        case refused(VirtError, code: String?)
+    }
+
+    private func acquireOnce(owner: LeaseOwner, resources: [LeaseResource]) throws(AcquireFailure) -> LeaseSession {
+        let connection: LockConnection
+        do {
+            connection = try connect()
+        } catch {
+            throw .refused(error, code: nil)
+        }
         var taken: [LeaseResource] = []
         do throws(LockCallError) {
             let recorded = try connection.call(.register, LockParams(owner: owner)).owner ?? owner
@@ -85,6 +134,35 @@ public struct LeaseClient: Sendable {
             for resource in taken.reversed() {
                 _ = try? connection.call(.release, LockParams(lockspace: resource.lockspace, resource: resource.name))
             }
+            connection.close()
+            switch error {
+            case .connection(let failure) where taken.isEmpty: throw .daemonGone(failure)
+            case .daemon(let refusal): throw .refused(error.virtError, code: refusal.code)
+            default: throw .refused(error.virtError, code: nil)
+            }
+        }
+    }
+
+    /// After the daemon that held `owner`'s leases went away: connects (starting a daemon on demand) and
+    /// takes back every resource it can with one `reclaim` call. The session holds what was taken back;
+    /// `failures` says, per resource, why the others could not be (the holder named when known).
+    public func reclaim(owner: LeaseOwner, resources: [LeaseResource]) throws(VirtError) -> LeaseReclaim {
+        let connection = try connect()
+        do throws(LockCallError) {
+            let result = try connection.call(.reclaim, LockParams(owner: owner, claims: resources))
+            var failures: [LeaseResource: LockWireError] = [:]
+            for failure in result.failures ?? [] {
+                if let resource = resources.first(where: {
+                    $0.lockspace == failure.lockspace && $0.name == failure.resource
+                }) {
+                    failures[resource] = failure.error
+                }
+            }
+            let session = LeaseSession(
+                connection: connection, owner: result.owner ?? owner, resources: resources,
+                leases: result.leases ?? [])
+            return LeaseReclaim(session: session, failures: failures)
+        } catch {
             connection.close()
             throw error.virtError
         }
@@ -120,6 +198,7 @@ public struct LeaseClient: Sendable {
     private func startDaemon(_ executable: String) throws(VirtError) {
         let arguments = [
             executable, "--daemon", "--config-dir", paths.configDirectory, "--run-dir", paths.runDirectory,
+            "--timeout", String(Self.onDemandIdleSeconds),
         ]
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
         argv.append(nil)
@@ -137,4 +216,12 @@ public struct LeaseClient: Sendable {
                     + "see its log or run it with --verbose in the foreground")
         }
     }
+}
+
+/// What `LeaseClient.reclaim` got back.
+public struct LeaseReclaim {
+    /// The new session, holding every resource that was taken back.
+    public var session: LeaseSession
+    /// The resources that could not be taken back, with the daemon's reason.
+    public var failures: [LeaseResource: LockWireError]
 }

@@ -1,7 +1,7 @@
 import VirtBase
 
 /// One resource to lease, as sent to the daemon.
-public struct LeaseResource: Sendable, Equatable, Hashable {
+public struct LeaseResource: Codable, Sendable, Equatable, Hashable {
     /// The lockspace directory, "" for the direct lockspace.
     public var lockspace: String
     /// The disk path (direct) or the lease file's name in the lockspace.
@@ -18,6 +18,14 @@ public struct LeaseResource: Sendable, Equatable, Hashable {
         self.mode = mode
         self.label = label
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case lockspace, mode, label
+        case name = "resource"
+    }
+
+    /// The daemon's key for this resource.
+    public var key: LeaseKey { LeaseKey(lockspace: lockspace, resource: name) }
 }
 
 /// A disk as the lock manager sees it: its path and how the domain uses it.
@@ -62,6 +70,24 @@ public struct ExplicitLease: Sendable, Equatable {
     }
 }
 
+/// One planned lease: what it protects and the resource the daemon locks for it.
+public struct PlannedLease: Sendable, Equatable {
+    /// What a lease protects.
+    public enum Kind: String, Sendable, Equatable {
+        /// A disk (`auto_disk_leases`).
+        case disk
+        /// An explicit `<lease>`.
+        case lease
+    }
+
+    /// A disk or an explicit lease.
+    public var kind: Kind
+    /// The disk's path as the definition gives it, or the lease's key.
+    public var name: String
+    /// The resource to lease.
+    public var resource: LeaseResource
+}
+
 /// Turns a domain's disks and `<lease>`s into the resources to lease, following `lockd.conf`.
 public enum LeasePlan {
     /// The resources, sorted and without duplicates (a disk listed twice is leased once, in the
@@ -69,11 +95,17 @@ public enum LeasePlan {
     public static func resources(
         disks: [DiskLeaseRequest], leases: [ExplicitLease], config: LockdConfig
     ) throws(VirtError) -> [LeaseResource] {
-        var byKey: [LeaseKey: LeaseResource] = [:]
-        func add(_ resource: LeaseResource) {
-            let key = LeaseKey(lockspace: resource.lockspace, resource: resource.name)
-            if let existing = byKey[key], existing.mode == .exclusive { return }
-            byKey[key] = resource
+        try entries(disks: disks, leases: leases, config: config).map(\.resource)
+    }
+
+    /// `resources`, each with what it protects.
+    public static func entries(
+        disks: [DiskLeaseRequest], leases: [ExplicitLease], config: LockdConfig
+    ) throws(VirtError) -> [PlannedLease] {
+        var byKey: [LeaseKey: PlannedLease] = [:]
+        func add(_ kind: PlannedLease.Kind, _ name: String, _ resource: LeaseResource) {
+            if let existing = byKey[resource.key], existing.resource.mode == .exclusive { return }
+            byKey[resource.key] = PlannedLease(kind: kind, name: name, resource: resource)
         }
         for lease in leases {
             guard !lease.key.isEmpty, !lease.key.contains("/"), lease.key != ".", lease.key != ".." else {
@@ -84,6 +116,7 @@ public enum LeasePlan {
             }
             let directory = lease.lockspace.isEmpty ? lease.targetPath : lease.targetPath + "/" + lease.lockspace
             add(
+                .lease, lease.key,
                 LeaseResource(
                     lockspace: directory, name: lease.key, mode: .exclusive,
                     label: "lease '\(lease.key)' in lockspace '\(lease.lockspace)'"))
@@ -106,13 +139,16 @@ public enum LeasePlan {
                 let label = "disk '\(disk.path)'"
                 if let directory = config.fileLockspaceDir {
                     add(
+                        .disk, disk.path,
                         LeaseResource(lockspace: directory, name: SHA256.hexDigest(canonical), mode: mode, label: label)
                     )
                 } else {
-                    add(LeaseResource(lockspace: "", name: canonical, mode: mode, label: label))
+                    add(.disk, disk.path, LeaseResource(lockspace: "", name: canonical, mode: mode, label: label))
                 }
             }
         }
-        return byKey.values.sorted { ($0.lockspace, $0.name) < ($1.lockspace, $1.name) }
+        return byKey.values.sorted {
+            ($0.resource.lockspace, $0.resource.name) < ($1.resource.lockspace, $1.resource.name)
+        }
     }
 }

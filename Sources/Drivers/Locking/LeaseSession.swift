@@ -29,6 +29,15 @@ public final class LeaseSession {
     /// Releases everything and closes the connection.
     public func close() { connection.close() }
 
+    /// Releases every lease one by one, waiting for the daemon to confirm each, so the resources are free
+    /// when the call returns (closing alone frees them only once the daemon gets to the disconnect).
+    public func releaseAll() {
+        for lease in (try? currentLeases()) ?? leases {
+            _ = try? connection.call(.release, LockParams(lockspace: lease.lockspace, resource: lease.resource))
+        }
+        leases.removeAll()
+    }
+
     /// Releases one resource (e.g. on disk unplug).
     public func release(_ resource: LeaseResource) throws(VirtError) {
         do throws(LockCallError) {
@@ -65,10 +74,16 @@ public final class LeaseSession {
     }
 
     /// After the daemon went away: a new session for the same owner and resources through `client`
-    /// (which starts a new daemon on demand). Throws, naming the holder, when another owner took a
-    /// resource in between.
+    /// (which starts a new daemon on demand), taken back with `reclaim`, which a fresh daemon allows while
+    /// it still refuses newcomers. Throws, naming the holder, when another owner took a resource in between
+    /// (then nothing is held).
     public func reestablish(using client: LeaseClient) throws(VirtError) -> LeaseSession {
         connection.close()
-        return try client.acquire(owner: owner, resources: resources)
+        let reclaimed = try client.reclaim(owner: owner, resources: resources)
+        if let failure = resources.lazy.compactMap({ reclaimed.failures[$0] }).first {
+            reclaimed.session.close()
+            throw failure.virtError
+        }
+        return reclaimed.session
     }
 }

@@ -110,6 +110,14 @@ extension JSONWriter {
         self.key(key)
         value.write(to: &self)
     }
+
+    mutating func list(_ key: String, _ values: [some LockWireCodable]?) {
+        guard let values else { return }
+        self.key(key)
+        beginArray()
+        for value in values { value.write(to: &self) }
+        endArray()
+    }
 }
 
 extension LeaseOwner: LockWireCodable {
@@ -140,7 +148,7 @@ extension LockParams: LockWireCodable {
         self.init(
             owner: try object.nested("owner", LeaseOwner.self), lockspace: try object.string("lockspace"),
             resource: try object.string("resource"), mode: try object.mode("mode"), label: try object.string("label"),
-            all: try object.bool("all"))
+            all: try object.bool("all"), claims: try object.list("claims", LeaseResource.self))
     }
 
     /// Writes parameters (absent members omitted).
@@ -152,6 +160,48 @@ extension LockParams: LockWireCodable {
         writer.member("mode", mode?.rawValue)
         writer.member("label", label)
         writer.member("all", all)
+        writer.list("claims", claims)
+        writer.endObject()
+    }
+}
+
+extension LeaseResource: LockWireCodable {
+    /// Reads a resource to claim.
+    public init(json: JSONValue, at path: String) throws(LockWireError) {
+        let object = try JSONObject(json, at: path)
+        self.init(
+            lockspace: try object.string("lockspace") ?? "",
+            name: try object.required("resource", object.string("resource"), "a string"),
+            mode: try object.mode("mode") ?? .exclusive, label: try object.string("label") ?? "")
+    }
+
+    /// Writes a resource to claim.
+    public func write(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.member("lockspace", lockspace)
+        writer.member("resource", name)
+        writer.member("mode", mode.rawValue)
+        writer.member("label", label)
+        writer.endObject()
+    }
+}
+
+extension LeaseClaimFailure: LockWireCodable {
+    /// Reads a failed claim.
+    public init(json: JSONValue, at path: String) throws(LockWireError) {
+        let object = try JSONObject(json, at: path)
+        self.init(
+            lockspace: try object.required("lockspace", object.string("lockspace"), "a string"),
+            resource: try object.required("resource", object.string("resource"), "a string"),
+            error: try object.required("error", object.nested("error", LockWireError.self), "an object"))
+    }
+
+    /// Writes a failed claim.
+    public func write(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.member("lockspace", lockspace)
+        writer.member("resource", resource)
+        writer.member("error", error)
         writer.endObject()
     }
 }
@@ -212,7 +262,8 @@ extension LockDaemonStatus: LockWireCodable {
             clients: try object.required("clients", object.int("clients"), "an integer"),
             owners: try object.required("owners", object.int("owners"), "an integer"),
             leases: try object.required("leases", object.int("leases"), "an integer"),
-            restarts: try object.required("restarts", object.int("restarts"), "an integer"))
+            restarts: try object.required("restarts", object.int("restarts"), "an integer"),
+            recovering: try object.int("recovering") ?? 0)
     }
 
     /// Writes a status.
@@ -225,6 +276,7 @@ extension LockDaemonStatus: LockWireCodable {
         writer.member("owners", Int64(owners))
         writer.member("leases", Int64(leases))
         writer.member("restarts", Int64(restarts))
+        writer.member("recovering", Int64(recovering))
         writer.endObject()
     }
 }
@@ -236,7 +288,8 @@ extension LockResult: LockWireCodable {
         self.init(
             owner: try object.nested("owner", LeaseOwner.self), lease: try object.nested("lease", LeaseRecord.self),
             leases: try object.list("leases", LeaseRecord.self),
-            status: try object.nested("status", LockDaemonStatus.self))
+            status: try object.nested("status", LockDaemonStatus.self),
+            failures: try object.list("failures", LeaseClaimFailure.self))
     }
 
     /// Writes a result.
@@ -244,13 +297,9 @@ extension LockResult: LockWireCodable {
         writer.beginObject()
         writer.member("owner", owner)
         writer.member("lease", lease)
-        if let leases {
-            writer.key("leases")
-            writer.beginArray()
-            for lease in leases { lease.write(to: &writer) }
-            writer.endArray()
-        }
+        writer.list("leases", leases)
         writer.member("status", status)
+        writer.list("failures", failures)
         writer.endObject()
     }
 }

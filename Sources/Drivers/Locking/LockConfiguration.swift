@@ -15,7 +15,10 @@ public struct VirtlockdConfig: Sendable, Equatable {
     /// The settings this file may hold.
     public static let schema: [String: ConfFile.Kind] = [
         "log_level": .integer, "log_outputs": .string, "max_clients": .integer, "host_name": .string,
+        "reclaim_timeout": .integer,
     ]
+    /// How long a freshly started daemon waits for the owners of its predecessor to take their leases back.
+    public static let defaultReclaimTimeout = 5
     /// libvirt's default `max_clients`.
     public static let defaultMaxClients = 1024
     /// libvirt's default log level (3 = warnings).
@@ -29,6 +32,9 @@ public struct VirtlockdConfig: Sendable, Equatable {
     public var maxClients = defaultMaxClients
     /// The name written into indirect lease files; the kernel's host name when not set.
     public var hostName = Posix.hostName()
+    /// Seconds a fresh daemon refuses plain acquires while owners of the daemon before it (which went
+    /// away) may still come back with `reclaim` (ends earlier once they all have or are gone).
+    public var reclaimTimeout = defaultReclaimTimeout
 
     /// One log destination.
     public struct LogOutput: Sendable, Equatable {
@@ -72,6 +78,13 @@ public struct VirtlockdConfig: Sendable, Equatable {
                 throw file.problem("max_clients", "'max_clients' must be between 1 and 1000000, not \(clients)")
             }
             config.maxClients = Int(clients)
+        }
+        if let seconds = try file.integer("reclaim_timeout") {
+            guard seconds >= 0 && seconds <= 600 else {
+                throw file.problem(
+                    "reclaim_timeout", "'reclaim_timeout' must be between 0 and 600 seconds, not \(seconds)")
+            }
+            config.reclaimTimeout = Int(seconds)
         }
         if let host = try file.string("host_name") {
             guard !host.isEmpty, host.utf8.count <= 255, !host.contains(where: { $0 == "\n" || $0 == "\"" }) else {

@@ -12,8 +12,18 @@ public final class LockConnection {
     private var buffer = [UInt8](repeating: 0, count: 65536)
     private var closed = false
 
-    /// Wraps a connected socket.
-    public init(fd: Int32) { self.fd = fd }
+    /// How long a call waits for the daemon to take a request or answer it, in seconds: a daemon that is
+    /// stopped (SIGSTOP, a hung disk under it) fails the call instead of hanging the supervisor or the start.
+    public static let replyTimeoutSeconds = 15
+
+    /// Wraps a connected socket (and gives it send and receive timeouts).
+    public init(fd: Int32) {
+        self.fd = fd
+        var timeout = timeval(tv_sec: Self.replyTimeoutSeconds, tv_usec: 0)
+        let size = socklen_t(MemoryLayout<timeval>.size)
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, size)
+        _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, size)
+    }
 
     deinit { close() }
 
@@ -61,6 +71,13 @@ public final class LockConnection {
             }
             let got = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if got < 0 && errno == EINTR { continue }
+            if got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                throw .connection(
+                    VirtError(
+                        .operationTimeout, .locking,
+                        "the lock daemon did not answer within \(Self.replyTimeoutSeconds) s; check that virtlockd runs "
+                            + "(its log is in the run directory's lockd/)"))
+            }
             if got < 0 { throw .connection(Posix.failure("cannot read from the lock daemon")) }
             if got == 0 {
                 throw .connection(VirtError(.operationFailed, .locking, "the lock daemon closed the connection"))

@@ -71,8 +71,25 @@ public enum LockDispatch {
                 return LockReply(id: call.id, result: LockResult())
             case .acquire:
                 let key = try key(params)
+                let now = Posix.monotonicNanoseconds()
+                if let pending = table.recoveryBlocker(now: now), let recovery = table.recovery {
+                    let left = Int((recovery.deadlineNanoseconds - now + 999_999_999) / 1_000_000_000)
+                    let label = params.label.flatMap { $0.isEmpty ? nil : $0 } ?? key.path
+                    throw LockWireError(
+                        code: LockProtocol.ErrorCode.leaseRecovery,
+                        message: LockTable.recoveryMessage(label, waitingFor: pending, secondsLeft: left),
+                        holder: pending.owner)
+                }
                 let lease = try table.acquire(client, key: key, mode: params.mode ?? .exclusive, label: params.label)
                 return LockReply(id: call.id, result: LockResult(lease: lease))
+            case .reclaim:
+                guard let owner = params.owner else { throw invalid("reclaim needs 'owner' {uuid, name, pid}") }
+                for claim in params.claims ?? [] { try LockTable.check(claim.key) }
+                for lockspace in Set((params.claims ?? []).map(\.lockspace)) where !lockspace.isEmpty {
+                    try createLockspace(lockspace)
+                }
+                let result = try table.reclaim(client, owner: owner, claims: params.claims ?? [])
+                return LockReply(id: call.id, result: result)
             case .release:
                 try table.release(client, key: try key(params))
                 return LockReply(id: call.id, result: LockResult())

@@ -24,6 +24,10 @@ public enum LockProtocol {
         case list
         /// The daemon's identity and counters.
         case status
+        /// After the daemon that held them went away: registers the owner and takes back every lease it
+        /// names, keeping those it can and reporting the others (not all or none). Allowed while the
+        /// daemon waits for previous owners to come back (`lease-recovery`), which plain acquires are not.
+        case reclaim
     }
 
     /// Error codes carried in `error.code`.
@@ -48,6 +52,9 @@ public enum LockProtocol {
         public static let tooManyClients = "too-many-clients"
         /// A system call failed (the message names it).
         public static let systemError = "system-error"
+        /// The daemon was started while owners of an earlier daemon may still take their leases back;
+        /// acquires wait until they have (or the grace period ends). Retry shortly.
+        public static let leaseRecovery = "lease-recovery"
     }
 }
 
@@ -109,9 +116,14 @@ public struct LockDaemonStatus: Codable, Sendable, Equatable {
     public var leases: Int
     /// How many times the daemon re-executed itself (SIGUSR1) since it was started.
     public var restarts: Int
+    /// Owners of an earlier daemon that may still take their leases back (0 outside the grace period).
+    public var recovering: Int
 
     /// A status.
-    public init(version: Int, pid: Int32, host: String, clients: Int, owners: Int, leases: Int, restarts: Int) {
+    public init(
+        version: Int, pid: Int32, host: String, clients: Int, owners: Int, leases: Int, restarts: Int,
+        recovering: Int = 0
+    ) {
         self.version = version
         self.pid = pid
         self.host = host
@@ -119,6 +131,7 @@ public struct LockDaemonStatus: Codable, Sendable, Equatable {
         self.owners = owners
         self.leases = leases
         self.restarts = restarts
+        self.recovering = recovering
     }
 }
 
@@ -136,11 +149,13 @@ public struct LockParams: Codable, Sendable, Equatable {
     public var label: String?
     /// `list`: every owner's leases instead of this connection's.
     public var all: Bool?
+    /// `reclaim`: the leases to take back.
+    public var claims: [LeaseResource]?
 
     /// Parameters; unset members are omitted on the wire.
     public init(
         owner: LeaseOwner? = nil, lockspace: String? = nil, resource: String? = nil, mode: LeaseMode? = nil,
-        label: String? = nil, all: Bool? = nil
+        label: String? = nil, all: Bool? = nil, claims: [LeaseResource]? = nil
     ) {
         self.owner = owner
         self.lockspace = lockspace
@@ -148,6 +163,7 @@ public struct LockParams: Codable, Sendable, Equatable {
         self.mode = mode
         self.label = label
         self.all = all
+        self.claims = claims
     }
 }
 
@@ -161,16 +177,36 @@ public struct LockResult: Codable, Sendable, Equatable {
     public var leases: [LeaseRecord]?
     /// `status`.
     public var status: LockDaemonStatus?
+    /// `reclaim`: the leases that could not be taken back, each with its reason.
+    public var failures: [LeaseClaimFailure]?
 
     /// A result; unset members are omitted on the wire.
     public init(
         owner: LeaseOwner? = nil, lease: LeaseRecord? = nil, leases: [LeaseRecord]? = nil,
-        status: LockDaemonStatus? = nil
+        status: LockDaemonStatus? = nil, failures: [LeaseClaimFailure]? = nil
     ) {
         self.owner = owner
         self.lease = lease
         self.leases = leases
         self.status = status
+        self.failures = failures
+    }
+}
+
+/// A lease `reclaim` could not take back.
+public struct LeaseClaimFailure: Codable, Sendable, Equatable {
+    /// The lockspace directory, empty for the direct lockspace.
+    public var lockspace: String
+    /// The resource name.
+    public var resource: String
+    /// Why (`resource-busy` with the holder when someone else took it in between).
+    public var error: LockWireError
+
+    /// A failure.
+    public init(lockspace: String, resource: String, error: LockWireError) {
+        self.lockspace = lockspace
+        self.resource = resource
+        self.error = error
     }
 }
 
@@ -194,7 +230,7 @@ public struct LockWireError: Codable, Sendable, Equatable, Error {
     public var virtError: VirtError {
         let mapped: VirtError.Code =
             switch code {
-            case LockProtocol.ErrorCode.resourceBusy: .resourceBusy
+            case LockProtocol.ErrorCode.resourceBusy, LockProtocol.ErrorCode.leaseRecovery: .resourceBusy
             case LockProtocol.ErrorCode.permissionDenied: .operationDenied
             case LockProtocol.ErrorCode.invalidParams: .invalidArgument
             case LockProtocol.ErrorCode.systemError: .systemError

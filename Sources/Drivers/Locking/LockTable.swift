@@ -11,6 +11,10 @@ public struct LockTable: Sendable {
         public var owner: LeaseOwner?
         /// The leases this connection holds.
         public var leases: [LeaseKey: HeldLease] = [:]
+        /// The peer's pid (SO_PEERCRED) as accepted.
+        public var peerPID: Int32?
+        /// The peer process as recorded in the owner journal at its first registration.
+        public var peer: PeerProcess?
     }
 
     /// The host name recorded for owners that do not name one.
@@ -21,17 +25,90 @@ public struct LockTable: Sendable {
     private var holders: [FileIdentity: [UInt64]] = [:]
     /// Leases held, all connections together.
     public private(set) var leaseCount = 0
+    /// The grace period after a fresh start, while owners of the previous daemon may come back.
+    public private(set) var recovery: LeaseRecovery?
+    /// What happened since the daemon last drained the events (for its owner journal and log).
+    private var events: [LockTableEvent] = []
+    /// How long an indirect lease file left naming an exclusive holder on another host (whose daemon went
+    /// away) is kept for that holder to take it back, from the first time someone else asked.
+    public var orphanGraceNanoseconds: UInt64 = UInt64(VirtlockdConfig.defaultReclaimTimeout) * 1_000_000_000
+    /// When each orphaned lease file was first asked for.
+    private var orphansSeen: [FileIdentity: UInt64] = [:]
 
     /// An empty table.
     public init(hostName: String) { self.hostName = hostName }
 
-    /// Records a new connection.
-    public mutating func connect(_ id: UInt64) { clients[id] = Client() }
+    /// Records a new connection from the process `peerPID` (nil when unknown).
+    public mutating func connect(_ id: UInt64, peerPID: Int32? = nil) {
+        var client = Client()
+        client.peerPID = peerPID
+        clients[id] = client
+    }
 
     /// Forgets a connection and ends every lease it held.
     public mutating func disconnect(_ id: UInt64) {
         guard let client = clients.removeValue(forKey: id) else { return }
         for lease in client.leases.values { forget(lease, of: id) }
+        if let peer = client.peer, let owner = client.owner { events.append(.unregistered(peer, owner)) }
+    }
+
+    /// Starts the grace period (a fresh daemon whose journal names owners that still run).
+    public mutating func beginRecovery(_ recovery: LeaseRecovery?) {
+        self.recovery = recovery.flatMap { $0.pending.isEmpty ? nil : $0 }
+    }
+
+    /// The events since the last call.
+    public mutating func drainEvents() -> [LockTableEvent] {
+        defer { events.removeAll() }
+        return events
+    }
+
+    /// During the grace period: the first pending owner a plain acquire must wait for. Owners whose process
+    /// ended are dropped; at the deadline the period ends.
+    public mutating func recoveryBlocker(
+        now: UInt64, isAlive: (PeerProcess) -> Bool = { $0.isAlive }
+    ) -> PendingOwner? {
+        guard var current = recovery else { return nil }
+        if now >= current.deadlineNanoseconds {
+            events.append(.expired(current.pending))
+            recovery = nil
+            return nil
+        }
+        while let first = current.pending.first {
+            if isAlive(first.peer) {
+                recovery = current
+                return first
+            }
+            events.append(.gone(first))
+            current.pending.removeFirst()
+        }
+        recovery = nil
+        return nil
+    }
+
+    /// `reclaim`: registers `owner` on connection `id` and takes back every claim it can (busy ones are
+    /// reported, not fatal), then settles the pending owner it was.
+    public mutating func reclaim(_ id: UInt64, owner: LeaseOwner, claims: [LeaseResource]) throws(LockWireError)
+        -> LockResult
+    {
+        let recorded = try register(id, owner)
+        var taken: [LeaseRecord] = []
+        var failures: [LeaseClaimFailure] = []
+        for claim in claims {
+            do throws(LockWireError) {
+                taken.append(try acquire(id, key: claim.key, mode: claim.mode, label: claim.label))
+            } catch {
+                failures.append(LeaseClaimFailure(lockspace: claim.lockspace, resource: claim.name, error: error))
+            }
+        }
+        if var current = recovery {
+            let peer = clients[id]?.peer
+            let settled = current.pending.filter { $0.owner.uuid == owner.uuid || $0.peer == peer }
+            current.pending.removeAll { $0.owner.uuid == owner.uuid || $0.peer == peer }
+            events += settled.map { .settled($0) }
+            recovery = current.pending.isEmpty ? nil : current
+        }
+        return LockResult(owner: recorded, leases: taken, failures: failures)
     }
 
     /// Names the owner of a connection. Re-registering with a different owner while holding leases is
@@ -52,6 +129,10 @@ public struct LockTable: Sendable {
                 code: LockProtocol.ErrorCode.invalidParams,
                 message: "this connection already holds leases for domain '\(current.name)' (uuid \(current.uuid)); "
                     + "open a new connection for another owner")
+        }
+        if client.owner == nil, client.peer == nil, let pid = client.peerPID, let peer = PeerProcess.of(pid) {
+            client.peer = peer
+            events.append(.registered(peer, recorded))
         }
         client.owner = recorded
         clients[id] = client
@@ -79,7 +160,25 @@ public struct LockTable: Sendable {
             throw LockWireError(code: LockProtocol.ErrorCode.systemError, message: error.description)
         }
         switch result {
-        case .taken(let lease):
+        case .taken(let lease, let previous):
+            if let previous, let named = HeldLease.exclusiveHolder(previous), named.uuid != owner.uuid,
+                let host = named.host, host != hostName
+            {
+                let now = Posix.monotonicNanoseconds()
+                let first = orphansSeen[lease.file] ?? now
+                if now - first < orphanGraceNanoseconds {
+                    orphansSeen[lease.file] = first
+                    lease.abandon()
+                    let left = Int((orphanGraceNanoseconds - (now - first) + 999_999_999) / 1_000_000_000)
+                    throw LockWireError(
+                        code: LockProtocol.ErrorCode.leaseRecovery,
+                        message: "\(label) was leased by domain '\(named.name)' (uuid \(named.uuid)) on host "
+                            + "'\(host)', whose lock daemon went away without releasing it; it may still take it "
+                            + "back: try again in \(max(left, 1)) s", holder: named)
+                }
+                events.append(.tookOver(named, label))
+            }
+            orphansSeen[lease.file] = nil
             lease.writeIdentity(owner)
             client.leases[key] = lease
             clients[id] = client
@@ -128,6 +227,16 @@ public struct LockTable: Sendable {
 
     /// Registered owners.
     public var ownerCount: Int { clients.values.reduce(0) { $0 + ($1.owner == nil ? 0 : 1) } }
+
+    /// Re-adopts the grace period of the previous image after a re-exec.
+    public mutating func adopt(recovery: LeaseRecovery?) { self.recovery = recovery }
+
+    /// The message for an acquire refused during the grace period.
+    public static func recoveryMessage(_ label: String, waitingFor pending: PendingOwner, secondsLeft: Int) -> String {
+        "\(label) cannot be leased yet: the lock daemon was restarted and domain '\(pending.owner.name)' "
+            + "(uuid \(pending.owner.uuid)), which held leases through the previous daemon, has not taken them back "
+            + "yet; try again in \(max(secondsLeft, 1)) s"
+    }
 
     /// Re-adopts a connection's state after a re-exec (the descriptors were inherited).
     public mutating func adopt(_ id: UInt64, _ client: Client) {

@@ -55,6 +55,9 @@ public struct LockdPaths: Sendable, Equatable {
     public var pidFilePath: String { lockdDirectory + "/virtlockd.pid" }
     /// The state handed across a SIGUSR1 re-exec.
     public var restartStatePath: String { lockdDirectory + "/virtlockd-restart-exec.json" }
+    /// The owners that hold connections, journalled so that a daemon started after this one went away
+    /// knows whom to wait for (`LeaseRecovery`).
+    public var ownerJournalPath: String { lockdDirectory + "/virtlockd-owners.journal" }
     /// `<config>/virtlockd.conf`.
     public var virtlockdConfPath: String { configDirectory + "/virtlockd.conf" }
     /// `<config>/lockd.conf`.

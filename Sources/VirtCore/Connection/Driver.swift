@@ -54,6 +54,11 @@ public protocol Driver: AnyObject {
     func suspend(_ uuid: UUID) throws
     func resume(_ uuid: UUID) throws
     func setAutostart(_ uuid: UUID, _ enabled: Bool) throws
+
+    /// `domleases`: the disk leases a running domain holds (`DomainLeaseInfo.swift` has the default).
+    func domainLeases(_ uuid: UUID) throws -> [DomainLeaseInfo]
+    /// `leases`: every lease of the host's lock daemon for this URI.
+    func hostLeases() throws -> [DomainLeaseInfo]
 }
 
 /// How a domain is named on the command line: virsh tries id, then uuid, then name.

@@ -22,7 +22,7 @@ extension CommandTable {
             name: "version", group: .host, summary: "show version",
             description: "Display the system version information.", options: [CommonOptions.json],
             supportsJSON: true, handler: HostCommands.version),
-    ] + HostMemoryCommands.definitions).sorted { $0.name < $1.name }
+    ] + HostMemoryCommands.definitions + [LeaseCommands.leases]).sorted { $0.name < $1.name }
 }
 
 /// swift-virt's release, printed by `version` and `virtsh -v`.

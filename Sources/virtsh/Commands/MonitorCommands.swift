@@ -18,6 +18,7 @@ extension CommandTable {
             description: "Returns basic information about the domain.",
             options: [CommonOptions.domain(), CommonOptions.json], supportsJSON: true,
             handler: MonitorCommands.dominfo),
+        LeaseCommands.domleases,
         CommandDefinition(
             name: "domstate", group: .monitor, summary: "domain state", description: "Returns state about a domain.",
             options: [

@@ -96,6 +96,8 @@ struct CommandDefinition: Sendable {
     var supportsJSON = false
     /// Whether unknown options and extra words are ignored (virsh's `help` is that lenient).
     var lenient = false
+    /// A virtsh addition with no virsh equivalent (listed in docs/virtsh.md).
+    var isExtension = false
     var handler: @Sendable (CommandContext) throws -> Void
 
     /// The option called `name`, if any.

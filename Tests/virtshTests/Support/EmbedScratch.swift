@@ -13,6 +13,22 @@ final class EmbedScratch {
         for name in names.split(separator: "\n") where !name.isEmpty {
             _ = try? ProcessRunnerSpawn.virtsh(["-q", "-c", uri, "destroy", String(name)])
         }
+        stopLockDaemon()
+    }
+
+    /// Stops the lock daemon a domain start launched on demand in this root (through its pid file).
+    private func stopLockDaemon() {
+        let pidFile = scratch.url.path + "/run/lockd/virtlockd.pid"
+        guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0
+        else { return }
+        kill(pid, SIGTERM)
+        for _ in 0..<500 {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")"), !stat[stat.index(close, offsetBy: 2)...].hasPrefix("Z")
+            else { return }
+            usleep(10_000)
+        }
     }
 
     /// Defines `xml` (written to a file first).

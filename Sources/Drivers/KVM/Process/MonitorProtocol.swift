@@ -70,11 +70,15 @@ public struct LaunchReport: Codable, Sendable, Equatable {
     public var hypervisor: ProcessIdentity?
     /// The error text when the start failed (the hypervisor's own message where it had one).
     public var error: String?
+    /// The error's code (`VirtError.Code`) when it is not a plain start failure, e.g. `resourceBusy` for a
+    /// refused lease, so the caller prints libvirt's prefix for it.
+    public var errorCode: String?
 
     /// A report.
-    public init(supervisor: ProcessIdentity?, hypervisor: ProcessIdentity?, error: String?) {
+    public init(supervisor: ProcessIdentity?, hypervisor: ProcessIdentity?, error: String?, errorCode: String? = nil) {
         self.supervisor = supervisor
         self.hypervisor = hypervisor
         self.error = error
+        self.errorCode = errorCode
     }
 }

@@ -34,9 +34,11 @@ public struct RunFiles: Codable, Sendable, Equatable {
     public var supervisorPIDFile: String { "\(runDirectory)/\(name).supervisor.pid" }
     /// How the domain ended, written by the supervisor, consumed by the driver.
     public var statusFile: String { "\(runDirectory)/\(name).status" }
+    /// The supervisor's account of the domain's leases (`DomainLeaseStatus`), while it runs.
+    public var leasesFile: String { "\(runDirectory)/\(name).leases" }
     /// The supervisor's and hypervisor's log (stdout and stderr), appended.
     public var logFile: String { "\(logDirectory)/\(name).log" }
 
     /// Every file a running or ended domain may leave (the status file included).
-    public var all: [String] { [hypervisorPIDFile, supervisorPIDFile, statusFile, monitorSocket] }
+    public var all: [String] { [hypervisorPIDFile, supervisorPIDFile, statusFile, monitorSocket, leasesFile] }
 }

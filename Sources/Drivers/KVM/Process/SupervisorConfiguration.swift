@@ -18,12 +18,14 @@ public struct SupervisorConfiguration: Codable, Sendable, Equatable {
     public var monitorClientUIDs: [UInt32]
     /// The guest itself.
     public var hypervisor: HypervisorConfiguration
+    /// The disk leases to take before anything else (nil: `lock_manager = "nop"`, or nothing to lease).
+    public var leases: SupervisorLeases?
 
     /// A configuration; actions default to libvirt's (`destroy`, `restart`, `destroy`).
     public init(
         runFiles: RunFiles, onPoweroff: GuestExitAction = .destroy, onReboot: GuestExitAction = .restart,
         onCrash: GuestExitAction = .destroy, startPaused: Bool = false, machine: MachineKind = .kvm,
-        monitorClientUIDs: [UInt32] = [], hypervisor: HypervisorConfiguration
+        monitorClientUIDs: [UInt32] = [], hypervisor: HypervisorConfiguration, leases: SupervisorLeases? = nil
     ) {
         self.runFiles = runFiles
         self.onPoweroff = onPoweroff
@@ -33,6 +35,7 @@ public struct SupervisorConfiguration: Codable, Sendable, Equatable {
         self.machine = machine
         self.monitorClientUIDs = monitorClientUIDs
         self.hypervisor = hypervisor
+        self.leases = leases
     }
 }
 

@@ -48,6 +48,10 @@ extension DomainProcess {
         report = try launch(path, configuration, timeoutMilliseconds: timeoutMilliseconds)
         guard report.error == nil, let supervisor = report.supervisor, let hypervisor = report.hypervisor else {
             abandon(files, supervisor: report.supervisor)
+            // A refused lease keeps its own code (`resource busy: disk '…' is leased by domain '…'`).
+            if let code = report.errorCode.flatMap(VirtError.Code.init(rawValue:)), let error = report.error {
+                throw VirtError(code, .locking, error)
+            }
             throw VirtError(
                 .operationFailed, .kvm,
                 "domain '\(name)' did not start: \(report.error ?? "the supervisor did not name its processes")")
