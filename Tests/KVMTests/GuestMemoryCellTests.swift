@@ -13,10 +13,17 @@ struct GuestMemoryCellTests {
     static let mib: UInt64 = 1 << 20
     static let gib: UInt64 = 1 << 30
 
+    /// The whole of a `/proc` file (read to end of file: `stat` says its size is 0).
+    static func readProcFile(_ path: String) -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return "" }
+        defer { try? handle.close() }
+        return String(decoding: (try? handle.readToEnd()) ?? Data(), as: UTF8.self)
+    }
+
     /// The `numa_maps` line of the mapping that starts at `address` in process `pid`.
     static func numaMapsLine(_ address: UnsafeMutableRawPointer, pid: String = "self") -> String? {
         let start = UInt64(UInt(bitPattern: address))
-        let text = (try? String(contentsOfFile: "/proc/\(pid)/numa_maps", encoding: .utf8)) ?? ""
+        let text = Self.readProcFile("/proc/\(pid)/numa_maps")
         return text.split(separator: "\n").first { UInt64($0.split(separator: " ")[0], radix: 16) == start }
             .map(String.init)
     }
@@ -24,9 +31,20 @@ struct GuestMemoryCellTests {
     /// The permissions (`rw-p`, `rw-s`) of the mapping that starts at `address` in this process.
     static func permissions(_ address: UnsafeMutableRawPointer) -> String? {
         let start = UInt64(UInt(bitPattern: address))
-        let text = (try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8)) ?? ""
+        let text = Self.readProcFile("/proc/self/maps")
         let line = text.split(separator: "\n").first {
             UInt64($0.split(separator: "-")[0], radix: 16) == start
+        }
+        return line.map { String($0.split(separator: " ")[1]) }
+    }
+
+    /// The permissions of the mapping that holds `address` in this process.
+    static func permissions(containing address: UnsafeMutableRawPointer) -> String? {
+        let target = UInt64(UInt(bitPattern: address))
+        let text = Self.readProcFile("/proc/self/maps")
+        let line = text.split(separator: "\n").first { line in
+            let range = line.split(separator: " ")[0].split(separator: "-").compactMap { UInt64($0, radix: 16) }
+            return range.count == 2 && target >= range[0] && target < range[1]
         }
         return line.map { String($0.split(separator: " ")[1]) }
     }
@@ -51,21 +69,24 @@ struct GuestMemoryCellTests {
     @Test("layout: cells in order, each at a multiple of its page size; the 32-bit hole splits the cell across it")
     func layout() {
         let aligned = GuestMemory.layout([(512 * Self.mib, 4096), (Self.gib, Self.gib)])
-        #expect(aligned == [
-            .init(guestAddress: 0, size: 512 * Self.mib, hostOffset: 0, cell: 0),
-            .init(guestAddress: Self.gib, size: Self.gib, hostOffset: Self.gib, cell: 1),
-        ])
+        #expect(
+            aligned == [
+                .init(guestAddress: 0, size: 512 * Self.mib, hostOffset: 0, cell: 0),
+                .init(guestAddress: Self.gib, size: Self.gib, hostOffset: Self.gib, cell: 1),
+            ])
         let split = GuestMemory.layout([(2 * Self.gib, 4096), (2 * Self.gib, 2 * Self.mib)])
-        #expect(split == [
-            .init(guestAddress: 0, size: 2 * Self.gib, hostOffset: 0, cell: 0),
-            .init(guestAddress: 2 * Self.gib, size: Self.gib, hostOffset: 2 * Self.gib, cell: 1),
-            .init(guestAddress: 4 * Self.gib, size: Self.gib, hostOffset: 3 * Self.gib, cell: 1),
-        ])
+        #expect(
+            split == [
+                .init(guestAddress: 0, size: 2 * Self.gib, hostOffset: 0, cell: 0),
+                .init(guestAddress: 2 * Self.gib, size: Self.gib, hostOffset: 2 * Self.gib, cell: 1),
+                .init(guestAddress: 4 * Self.gib, size: Self.gib, hostOffset: 3 * Self.gib, cell: 1),
+            ])
         let atTheHole = GuestMemory.layout([(3 * Self.gib, 4096), (Self.gib, 4096)])
-        #expect(atTheHole == [
-            .init(guestAddress: 0, size: 3 * Self.gib, hostOffset: 0, cell: 0),
-            .init(guestAddress: 4 * Self.gib, size: Self.gib, hostOffset: 3 * Self.gib, cell: 1),
-        ])
+        #expect(
+            atTheHole == [
+                .init(guestAddress: 0, size: 3 * Self.gib, hostOffset: 0, cell: 0),
+                .init(guestAddress: 4 * Self.gib, size: Self.gib, hostOffset: 3 * Self.gib, cell: 1),
+            ])
         // Cells side by side are one range of RAM in the guest's e820 map.
         let map = E820Entry.map(for: GuestMemory.layout([(16 * Self.mib, 4096), (8 * Self.mib, 4096)]))
         #expect(map.map(\.type) == [1, 2, 1])
@@ -77,8 +98,9 @@ struct GuestMemoryCellTests {
         let memory = try GuestMemory(
             cells: [
                 Self.anonymous(0, 8 * Self.mib, policy: GuestMemoryPolicy(mode: .bind, nodes: CPUSet([0]))),
-                Self.anonymous(1, 4 * Self.mib, policy: GuestMemoryPolicy(mode: .interleave, nodes: CPUSet([0])),
-                               shared: true),
+                Self.anonymous(
+                    1, 4 * Self.mib, policy: GuestMemoryPolicy(mode: .interleave, nodes: CPUSet([0])),
+                    shared: true),
                 Self.anonymous(2, 4 * Self.mib),
             ], name: "cells")
         #expect(memory.size == 16 * Self.mib && memory.lowMemoryEnd == 16 * Self.mib)
@@ -95,6 +117,9 @@ struct GuestMemoryCellTests {
         #expect(lines[2]?.split(separator: " ")[1] == "default", "\(lines[2] ?? "nil")")
         #expect(lines.allSatisfy { $0?.contains("kernelpagesize_kB=4") == true })
         #expect(Self.permissions(ranges[0].start) == "rw-p" && Self.permissions(ranges[1].start) == "rw-s")
+        // An inaccessible guard page on each side: guest RAM never merges with its neighbours.
+        #expect(Self.permissions(containing: ranges[0].start - 1) == "---p")
+        #expect(Self.permissions(containing: ranges[2].start + ranges[2].length) == "---p")
 
         // Eight bytes on each side of the border of cells 0 and 1.
         let border = 8 * Self.mib
@@ -107,8 +132,9 @@ struct GuestMemoryCellTests {
     @Test("a cell whose size is not a whole number of its pages is refused with the remedy")
     func wholePages() {
         #expect(throws: VirtError.self) {
-            try GuestMemory(cells: [Self.anonymous(0, 4 * Self.mib), Self.huge(1, 3 * Self.mib, pageKiB: 2048)],
-                            name: "odd")
+            try GuestMemory(
+                cells: [Self.anonymous(0, 4 * Self.mib), Self.huge(1, 3 * Self.mib, pageKiB: 2048)],
+                name: "odd")
         }
     }
 
@@ -124,7 +150,8 @@ struct GuestMemoryCellTests {
             let memory = try GuestMemory(
                 cells: [
                     Self.anonymous(0, 4 * Self.mib),
-                    Self.huge(1, 4 * Self.mib, pageKiB: 2048, policy: GuestMemoryPolicy(mode: .bind, nodes: CPUSet([0]))),
+                    Self.huge(
+                        1, 4 * Self.mib, pageKiB: 2048, policy: GuestMemoryPolicy(mode: .bind, nodes: CPUSet([0]))),
                 ], name: "huge")
             try withExtendedLifetime(memory) {
                 // Nothing touched the huge page cell: it was populated while being built.
@@ -155,8 +182,9 @@ struct GuestMemoryCellTests {
         } catch let error as VirtError {
             print("shortage: \(error.message)")
             #expect(error.message.contains("guest NUMA cell 0 of 'short'"))
-            #expect(error.message.contains("it needs \(pages) free 2048 KiB huge pages; free now: ")
-                && error.message.contains("virtsh allocpages 2048"))
+            #expect(
+                error.message.contains("it needs \(pages) free 2048 KiB huge pages; free now: ")
+                    && error.message.contains("virtsh allocpages 2048"))
         }
     }
 
@@ -177,7 +205,8 @@ struct GuestMemoryCellTests {
             try withExtendedLifetime(memory) {
                 let range = try #require(memory.hostRange(ofCell: 1))
                 #expect(Int(bitPattern: range.start) % Int(Self.gib) == 0, "1 GiB pages need 1 GiB aligned addresses")
-                #expect(memory.regions.last == .init(guestAddress: Self.gib, size: Self.gib, hostOffset: Self.gib, cell: 1))
+                #expect(
+                    memory.regions.last == .init(guestAddress: Self.gib, size: Self.gib, hostOffset: Self.gib, cell: 1))
                 #expect(HugePageLease.free(1_048_576) == freeBefore - 1)
                 let line = Self.numaMapsLine(range.start)
                 print("numa_maps of the 1 GiB cell: \(line ?? "missing")")
@@ -192,8 +221,9 @@ struct GuestMemoryCellTests {
 @Suite("guest memory: a guest on NUMA cells")
 struct GuestOnCellsTests {
     // Needs /dev/kvm and gcc.
-    @Test("the hello guest boots from RAM of three cells: private, shared, private (one memory slot each)",
-          .enabled(if: TestEnvironment.canRunGuests))
+    @Test(
+        "the hello guest boots from RAM of three cells: private, shared, private (one memory slot each)",
+        .enabled(if: TestEnvironment.canRunGuests))
     func helloOnThreeCells() throws {
         let directory = TestEnvironment.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

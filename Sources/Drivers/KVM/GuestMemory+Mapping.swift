@@ -20,10 +20,15 @@ extension GuestMemory {
         }
     }
 
-    /// Reserves `span` bytes of address space aligned to `alignment` (the largest page size), inaccessible until
-    /// the cells are mapped over it.
+    /// An inaccessible page kept on each side of the reserved range: guest RAM never shares a mapping with its
+    /// neighbours (so `/proc/PID/maps` shows it as its own ranges), and an overrun faults instead of landing in
+    /// other memory.
+    static let guardBytes = Int(systemPageBytes)
+
+    /// Reserves `span` bytes of address space aligned to `alignment` (the largest page size), with a guard page
+    /// on each side, inaccessible until the cells are mapped over it.
     static func reserve(_ span: Int, alignment: Int, domain: String) throws -> UnsafeMutableRawPointer {
-        let length = span + alignment
+        let length = span + alignment + 2 * guardBytes
         let raw = mmap(nil, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | CVIRT_MAP_NORESERVE, -1, 0)
         guard let raw, raw != MAP_FAILED else {
             throw SystemCall.error(
@@ -31,11 +36,17 @@ extension GuestMemory {
                 remedy: "check the hypervisor's address-space limit (ulimit -v)")
         }
         let start = Int(bitPattern: raw)
-        let aligned = (start + alignment - 1) / alignment * alignment
-        if aligned > start { munmap(raw, aligned - start) }
-        let tail = start + length - (aligned + span)
-        if tail > 0 { munmap(UnsafeMutableRawPointer(bitPattern: aligned + span), tail) }
+        let aligned = (start + guardBytes + alignment - 1) / alignment * alignment
+        let head = aligned - guardBytes - start
+        if head > 0 { munmap(raw, head) }
+        let tail = start + length - (aligned + span + guardBytes)
+        if tail > 0 { munmap(UnsafeMutableRawPointer(bitPattern: aligned + span + guardBytes), tail) }
         return UnsafeMutableRawPointer(bitPattern: aligned)!
+    }
+
+    /// Gives the reserved range of `reserve` back, guard pages included.
+    static func release(_ base: UnsafeMutableRawPointer, span: Int) {
+        munmap(base - guardBytes, span + 2 * guardBytes)
     }
 
     /// Maps `cell` at `address` (inside the reserved range) and prepares it; returns the backing descriptor (or

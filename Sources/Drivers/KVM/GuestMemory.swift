@@ -110,7 +110,7 @@ public final class GuestMemory: @unchecked Sendable {
                 if fd >= 0 { fds.append(fd) }
             }
         } catch {
-            munmap(base, span)
+            Self.release(base, span: span)
             for fd in fds { close(fd) }
             throw error
         }
@@ -123,7 +123,7 @@ public final class GuestMemory: @unchecked Sendable {
     }
 
     deinit {
-        munmap(base, span)
+        Self.release(base, span: span)
         for fd in backingFDs { close(fd) }
     }
 

@@ -31,7 +31,8 @@ public struct MemoryCellConfiguration: Codable, Sendable, Equatable {
 
     /// The page size the cell's mapping uses: its huge page size, else the system's 4 KiB.
     public var pageBytes: UInt64 {
-        backing.source == .hugetlb ? backing.hugePageBytes ?? GuestMemory.defaultHugePageBytes : GuestMemory.systemPageBytes
+        backing.source == .hugetlb
+            ? backing.hugePageBytes ?? GuestMemory.defaultHugePageBytes : GuestMemory.systemPageBytes
     }
 
     /// How messages name the cell: "guest NUMA cell 1 of 'web'" or "guest RAM of 'web'".
