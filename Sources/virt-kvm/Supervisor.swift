@@ -31,6 +31,7 @@ final class Supervisor {
                 throw SmallFile.failure("cannot install the termination signal handlers")
             }
             lockFD = try lockPIDFile()
+            Self.liftMemoryLockLimit(for: configuration.hypervisor)
         } catch {
             finishLaunch(error: error.description)
             return 1
