@@ -224,14 +224,19 @@ struct NUMAGuestTests {
         let root = try EmbedRoot()
         defer { root.remove() }
         let connection = try Connection.open(root.uri, factories: [KVMDriverFactory()])
-        func smaps(_ name: String, _ backing: String) throws -> (flags: String, perms: String, locked: UInt64) {
+        func smaps(_ name: String, _ backing: String) throws -> (
+            flags: String, perms: String, locked: UInt64, memlock: String
+        ) {
             let uuid = try connection.defineXML(Self.document(name, memoryMiB: 16, backing)).domain.uuid
             try connection.start(uuid)
             defer { try? connection.destroy(uuid) }
             let pid = try PlacementGuestTests.hypervisorPID(root, name)
             let text = try Self.readProcFile("/proc/\(pid)/smaps")
+            let limits = try Self.readProcFile("/proc/\(pid)/limits").split(separator: "\n")
+            let memlock = limits.first { $0.hasPrefix("Max locked memory") }?.split(separator: " ").dropFirst(3).first
+            let lockLimit = String(memlock ?? "")
             // smaps: a header line "start-end perms ...", then fields, VmFlags last.
-            var result: (String, String, UInt64)?
+            var result: (String, String, UInt64, String)?
             var current: (size: UInt64, perms: String, locked: UInt64)?
             for line in text.split(separator: "\n") {
                 let fields = line.split(separator: " ", omittingEmptySubsequences: true)
@@ -242,7 +247,7 @@ struct NUMAGuestTests {
                 } else if line.hasPrefix("Locked:"), let kb = UInt64(fields[1]) {
                     current?.locked = kb
                 } else if line.hasPrefix("VmFlags:"), let mapping = current, mapping.size == 16 << 20 {
-                    result = (fields.dropFirst().joined(separator: " "), mapping.perms, mapping.locked)
+                    result = (fields.dropFirst().joined(separator: " "), mapping.perms, mapping.locked, lockLimit)
                 }
             }
             try connection.destroy(uuid)
@@ -258,5 +263,16 @@ struct NUMAGuestTests {
         }
         #expect(!tuned.flags.split(separator: " ").contains("mg"), "nosharepages: \(tuned.flags)")
         #expect(tuned.locked == 16 * 1024 && plain.locked == 0)
+        // The supervisor lifts the memlock limit for the locked guest where it may (CAP_SYS_RESOURCE).
+        let status = try Self.readProcFile("/proc/self/status").split(separator: "\n")
+        let capabilities =
+            status.first { $0.hasPrefix("CapEff:") }.flatMap {
+                UInt64($0.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16)
+            } ?? 0
+        let sysResource: UInt64 = 1 << 24  // CAP_SYS_RESOURCE, <linux/capability.h>
+        let own = try Self.readProcFile("/proc/self/limits").split(separator: "\n")
+            .first { $0.hasPrefix("Max locked memory") }?.split(separator: " ").dropFirst(3).first.map(String.init)
+        #expect(plain.memlock == own)
+        #expect(tuned.memlock == (capabilities & sysResource != 0 ? "unlimited" : own), "\(tuned.memlock)")
     }
 }
