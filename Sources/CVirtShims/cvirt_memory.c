@@ -14,6 +14,7 @@ const int CVIRT_MADV_UNMERGEABLE = MADV_UNMERGEABLE;
 const int CVIRT_MAP_HUGETLB = MAP_HUGETLB;
 const int CVIRT_MAP_NORESERVE = MAP_NORESERVE;
 const int CVIRT_MADV_POPULATE_WRITE = MADV_POPULATE_WRITE;
+const int CVIRT_MAP_HUGE_SHIFT = MAP_HUGE_SHIFT;
 const int CVIRT_MFD_HUGE_SHIFT = MFD_HUGE_SHIFT;
 
 int cvirt_memfd_create(const char *name, unsigned int flags) {

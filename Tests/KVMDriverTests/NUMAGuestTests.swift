@@ -42,7 +42,7 @@ struct NUMAGuestTests {
         return numa.filter { starts.contains(UInt64($0.split(separator: " ")[0], radix: 16) ?? 0) }.map(String.init)
     }
 
-    /// The `numa_maps` line of the memfd of guest cell `cell` of domain `name`.
+    /// The `numa_maps` line of the memfd of guest cell `cell` of domain `name` (a shared or memfd cell).
     static func cellLine(_ pid: Int32, domain name: String, cell: Int) throws -> String? {
         let numa = try Self.readProcFile("/proc/\(pid)/numa_maps").split(separator: "\n")
         return numa.first { $0.contains("/memfd:guest-ram-\(name)-cell\(cell)\\040") }.map(String.init)
@@ -93,7 +93,7 @@ struct NUMAGuestTests {
     }
 
     @Test(
-        "2 MiB pages for cell 1 (page nodeset), locked: the pool drops while it runs and is whole again after destroy",
+        "2 MiB shared pages for cell 1 (page nodeset), locked: the pool drops while it runs, is whole after destroy",
         .enabled(if: HugePageLease.canResize(2048), "needs root and a 2 MiB huge page pool"))
     func hugePagesForOneCell() throws {
         let lease = try HugePageLease(sizeKiB: 2048, adding: 8)
@@ -106,8 +106,8 @@ struct NUMAGuestTests {
             Self.document(
                 "huge", memoryMiB: 28,
                 """
-                <cpu><numa><cell id='0' cpus='0' memory='12' unit='MiB'/><cell id='1' cpus='1' memory='16' unit='MiB'/></numa>
-                </cpu>
+                <cpu><numa><cell id='0' cpus='0' memory='12' unit='MiB'/>
+                <cell id='1' cpus='1' memory='16' unit='MiB' memAccess='shared'/></numa></cpu>
                 <memoryBacking><hugepages><page size='2' unit='M' nodeset='1'/></hugepages><locked/></memoryBacking>
                 <numatune><memnode cellid='1' mode='strict' nodeset='0'/></numatune>
                 """)
@@ -187,8 +187,10 @@ struct NUMAGuestTests {
         try connection.start(uuid)
         defer { try? connection.destroy(uuid) }
         #expect(HugePageLease.free(1_048_576) == 0)
-        let line = try Self.cellLine(try PlacementGuestTests.hypervisorPID(root, "gig"), domain: "gig", cell: 0)
-        print("numa_maps of the 1 GiB cell: \(line ?? "missing")")
+        let lines = try Self.numaMapsLines(try PlacementGuestTests.hypervisorPID(root, "gig"), size: 1 << 30)
+        print("numa_maps of the 1 GiB cell: \(lines)")
+        #expect(lines.count == 1)
+        let line = lines.first
         #expect(Self.policy(line) == "bind:0" && line?.contains("kernelpagesize_kB=1048576") == true, "\(line ?? "")")
         try connection.destroy(uuid)
         #expect(Self.eventually { HugePageLease.free(1_048_576) == 1 })

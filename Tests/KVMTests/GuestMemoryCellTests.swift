@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Host
 import Testing
 import VirtBase
 
@@ -127,6 +128,25 @@ struct GuestMemoryCellTests {
         #expect(memory.load(UInt64.self, at: border) == UInt64(littleEndian: 0x0f0e_0d0c_0b0a_0908))
         #expect(ranges[1].start.load(as: UInt8.self) == 8)
         #expect(memory.pointer(16 * Self.mib - 4, length: 8) == nil, "the end of RAM stays the end")
+    }
+
+    @Test("allocation up front is spread over threads: <allocation threads>, else one per usable CPU, one per page")
+    func populationThreads() throws {
+        #expect(GuestMemory.populationThreads(pages: 100, asked: 3) == 3)
+        #expect(GuestMemory.populationThreads(pages: 2, asked: 3) == 2)
+        #expect(GuestMemory.populationThreads(pages: 1, asked: nil) == 1)
+        let cpus = try ThreadAffinity.get().count
+        #expect(GuestMemory.populationThreads(pages: 512, asked: nil) == min(cpus, GuestMemory.maxPopulationThreads))
+        // Ordinary memory with <allocation mode='immediate' threads='3'>: every page is there before use.
+        let memory = try GuestMemory(
+            cells: [
+                MemoryCellConfiguration(
+                    id: nil, sizeBytes: 6 * Self.mib,
+                    backing: MemoryBackingConfiguration(mergeable: false, preallocate: true, allocationThreads: 3))
+            ], name: "prealloc")
+        let line = Self.numaMapsLine(try #require(memory.hostRange(ofCell: 0)).start)
+        withExtendedLifetime(memory) {}
+        #expect(line?.contains("anon=1536") == true, "all 1536 pages of 4 KiB faulted in: \(line ?? "nil")")
     }
 
     @Test("a cell whose size is not a whole number of its pages is refused with the remedy")

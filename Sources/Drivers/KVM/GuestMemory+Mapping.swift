@@ -59,7 +59,14 @@ extension GuestMemory {
         let length = Int(cell.sizeBytes)
         let fd = try backingDescriptor(cell, domain: domain)
         var flags = (backing.shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED
-        if fd < 0 { flags |= MAP_ANONYMOUS | CVIRT_MAP_NORESERVE }
+        if fd < 0 && backing.source == .hugetlb {
+            // Private huge pages need no file: anonymous hugetlb faults in faster than a hugetlb memfd mapped
+            // private. The pages are reserved at mmap, so a pool that is too small fails here.
+            let size = Int32(cell.pageBytes.trailingZeroBitCount) << CVIRT_MAP_HUGE_SHIFT
+            flags |= MAP_ANONYMOUS | CVIRT_MAP_HUGETLB | size
+        } else if fd < 0 {
+            flags |= MAP_ANONYMOUS | CVIRT_MAP_NORESERVE
+        }
         do {
             let mapped = mmap(address, length, PROT_READ | PROT_WRITE, flags, fd, 0)
             guard let mapped, mapped != MAP_FAILED else {
@@ -85,13 +92,15 @@ extension GuestMemory {
         return fd
     }
 
-    /// The memfd behind a cell (sized to it), or -1 for anonymous memory.
+    /// The memfd behind a cell (sized to it), or -1 for anonymous memory (huge pages included, unless shared).
     private static func backingDescriptor(_ cell: MemoryCellConfiguration, domain: String) throws -> Int32 {
         let object = cell.object(domain: domain)
         let label = "guest-ram-\(domain)" + (cell.id.map { "-cell\($0)" } ?? "")
         let fd: Int32
         switch cell.backing.source {
         case .anonymous:
+            return -1
+        case .hugetlb where !cell.backing.shared:
             return -1
         case .memfd:
             fd = cvirt_memfd_create(label, CVIRT_MFD_CLOEXEC)
@@ -113,19 +122,6 @@ extension GuestMemory {
                 remedy: cell.backing.source == .hugetlb ? "reserve enough huge pages (virtsh allocpages)" : nil)
         }
         return fd
-    }
-
-    /// Faults every page of the mapping in now, under its policy (`MADV_POPULATE_WRITE`), so a start that cannot
-    /// get its pages fails here, before any vCPU runs, instead of a guest dying of SIGBUS later.
-    private static func populate(
-        _ address: UnsafeMutableRawPointer, length: Int, cell: MemoryCellConfiguration, object: String
-    ) throws {
-        var result: Int32
-        repeat { result = madvise(address, length, CVIRT_MADV_POPULATE_WRITE) } while result != 0 && errno == EINTR
-        guard result != 0 else { return }
-        let saved = errno
-        let remedy = cell.backing.source == .hugetlb ? hugePageRemedy(cell) : "free memory on the host"
-        throw SystemCall.error("allocating (MADV_POPULATE_WRITE)", object, errno: saved, remedy: remedy)
     }
 
     /// What a cell lacking huge pages needs, what is free, and the command that adds pages.

@@ -148,7 +148,7 @@ public struct SerialConfiguration: Codable, Sendable, Equatable {
 
 /// Guest RAM backing and NUMA placement (the NUMA issue fills in placement; defaults are anonymous memory).
 public struct MemoryBackingConfiguration: Codable, Sendable, Equatable {
-    /// Anonymous memory, a memfd, or hugetlb-backed memfd.
+    /// Anonymous memory, a memfd, or huge pages (anonymous `MAP_HUGETLB`, or a hugetlb memfd when shared).
     public var source: Source
     /// Huge page size in bytes when `source` is `.hugetlb`.
     public var hugePageBytes: UInt64?
@@ -160,10 +160,12 @@ public struct MemoryBackingConfiguration: Codable, Sendable, Equatable {
     public var mergeable: Bool
     /// Fault every page in before the guest runs (`<allocation mode='immediate'>`); hugetlb RAM always is.
     public var preallocate: Bool
+    /// Threads that fault the pages in (`<allocation threads>`); nil: one per CPU the hypervisor may use, up to 8.
+    public var allocationThreads: Int?
     /// Builds the value.
     public init(
         source: Source = .anonymous, hugePageBytes: UInt64? = nil, shared: Bool = false, locked: Bool = false,
-        mergeable: Bool = true, preallocate: Bool = false
+        mergeable: Bool = true, preallocate: Bool = false, allocationThreads: Int? = nil
     ) {
         self.source = source
         self.hugePageBytes = hugePageBytes
@@ -171,6 +173,7 @@ public struct MemoryBackingConfiguration: Codable, Sendable, Equatable {
         self.locked = locked
         self.mergeable = mergeable
         self.preallocate = preallocate
+        self.allocationThreads = allocationThreads
     }
     /// Where guest RAM comes from.
     public enum Source: String, Codable, Sendable { case anonymous, memfd, hugetlb }

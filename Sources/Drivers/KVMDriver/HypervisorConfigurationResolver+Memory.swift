@@ -24,7 +24,7 @@ extension HypervisorConfigurationResolver {
         var result = MemoryBackingConfiguration(
             shared: (memAccess ?? backing?.access) == .shared, locked: backing?.locked ?? false,
             mergeable: !(backing?.nosharepages ?? false),
-            preallocate: backing?.allocation?.mode == .immediate)
+            preallocate: backing?.allocation?.mode == .immediate, allocationThreads: backing?.allocation?.threads)
         // A <page> of the system page size (4 KiB) asks for ordinary memory, as libvirt reads it.
         if let page = hugePage(forCell: index), page.sizeKiB != GuestMemory.systemPageBytes >> 10 {
             result.source = .hugetlb
