@@ -338,4 +338,63 @@ struct NUMAResolverTests {
         fixed.showAutomaticPlacement(CPUSet([0]))
         #expect(fixed == before, "a static nodeset is left alone")
     }
+
+    /// docs/numa.md, worked example 2: a two-cell guest mapped onto the two nodes of the two-node fixture, cell 0
+    /// on 2 MiB pages of node 0, cell 1 on a 1 GiB page of node 1. The doc's values come from this run.
+    static let twoNodeExample = """
+        <cputune>
+          <vcpupin vcpu='0' cpuset='0'/>
+          <vcpupin vcpu='1' cpuset='1'/>
+          <vcpupin vcpu='2' cpuset='4'/>
+          <vcpupin vcpu='3' cpuset='5'/>
+          <emulatorpin cpuset='8-9,12-13'/>
+        </cputune>
+        <cpu>
+          <numa>
+            <cell id='0' cpus='0-1' memory='512' unit='MiB'/>
+            <cell id='1' cpus='2-3' memory='1' unit='GiB'/>
+          </numa>
+        </cpu>
+        <numatune>
+          <memory mode='strict' nodeset='0-1'/>
+          <memnode cellid='0' mode='strict' nodeset='0'/>
+          <memnode cellid='1' mode='strict' nodeset='1'/>
+        </numatune>
+        <memoryBacking>
+          <hugepages>
+            <page size='2' unit='M' nodeset='0'/>
+            <page size='1' unit='G' nodeset='1'/>
+          </hugepages>
+        </memoryBacking>
+        """
+
+    @Test("worked example 2 of docs/numa.md on the two-node fixture: cells, page sizes, layout, pins")
+    func twoNodeWorkedExample() throws {
+        let (configuration, chosen) = try Self.started(
+            on: "two-node", memory: "<memory unit='MiB'>1536</memory>", vcpu: "<vcpu placement='static'>4</vcpu>",
+            Self.twoNodeExample)
+        #expect(chosen == nil)
+        let cells = configuration.memoryCells
+        print("example 2 cells: \(cells)")
+        #expect(cells.map(\.policy) == [
+            GuestMemoryPolicy(mode: .bind, nodes: CPUSet([0])), GuestMemoryPolicy(mode: .bind, nodes: CPUSet([1])),
+        ])
+        #expect(cells.map(\.pageBytes) == [2 * Self.mib, 1 << 30])
+        #expect(configuration.placement.vcpuCPUs == [CPUSet([0]), CPUSet([1]), CPUSet([4]), CPUSet([5])])
+        #expect(configuration.placement.emulatorCPUs == CPUSet([8, 9, 12, 13]))
+        // Cell 1 starts at 1 GiB (a multiple of its page size), leaving 512 MiB-1 GiB unused.
+        let layout = GuestMemory.layout(cells.map { ($0.sizeBytes, $0.pageBytes) })
+        #expect(layout.map(\.guestAddress) == [0, 1 << 30] && layout.map(\.size) == [512 * Self.mib, 1 << 30])
+        #expect(layout.map(\.cell) == [0, 1])
+        // With cell 0 grown to 2 GiB of 1 GiB pages, node 0 (one free 1 GiB page) cannot hold it.
+        let grown = Self.startError(
+            on: "two-node", memory: "<memory unit='MiB'>3072</memory>", vcpu: "<vcpu placement='static'>4</vcpu>",
+            Self.twoNodeExample.replacingOccurrences(of: "memory='512' unit='MiB'", with: "memory='2' unit='GiB'")
+                .replacingOccurrences(of: "<page size='2' unit='M' nodeset='0'/>", with: "")
+                .replacingOccurrences(of: "nodeset='1'/>", with: "nodeset='0-1'/>"))
+        print("example 2 with cell 0 on 2 GiB of 1 GiB pages: \(grown)")
+        #expect(grown == "operation failed: cannot start domain 'numa': guest NUMA cell 0 needs 2 free 1048576 "
+            + "KiB huge pages on host NUMA node 0, but only 1 are free; add pages with 'virtsh allocpages 1048576 1 "
+            + "--cellno 0 --add'")
+    }
 }
