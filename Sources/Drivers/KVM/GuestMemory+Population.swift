@@ -6,7 +6,7 @@ import VirtBase
 /// Allocation up front: every page of a cell is faulted in before any vCPU runs, spread over several threads.
 extension GuestMemory {
     /// At most this many threads fault a cell in when `<allocation threads>` does not say (QEMU's prealloc
-    /// threads do the same work; zeroing pages is what takes the time, and it scales with the CPUs).
+    /// threads do the same work; zeroing the pages is what takes the time, and free CPUs can share it).
     static let maxPopulationThreads = 8
 
     /// How many threads fault in a cell of `pages` pages: `<allocation threads>`, else one per CPU the process
