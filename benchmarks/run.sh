@@ -5,7 +5,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p benchmarks/results
-all=(xml-throughput virtsh-list-define bench-lock security start-latency guest-memory suspend-resume start-batch)
+all=(xml-throughput virtsh-list-define bench-lock security start-latency guest-memory suspend-resume start-batch
+     hugepage-start)
 selected=("${@:-${all[@]}}")
 status=0
 for name in "${selected[@]}"; do
@@ -13,6 +14,10 @@ for name in "${selected[@]}"; do
     [ -x "$script" ] || { echo "== $name: no $script" >&2; status=1; continue; }
     if [ "$name" = security ] && [ "$(id -u)" != 0 ]; then
         echo "== $name: skipped (labelling files needs root)"
+        continue
+    fi
+    if [ "$name" = hugepage-start ] && [ "$(id -u)" != 0 ]; then
+        echo "== $name: skipped (resizing the huge page pool needs root)"
         continue
     fi
     echo "== $name"

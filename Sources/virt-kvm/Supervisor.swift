@@ -33,6 +33,7 @@ final class Supervisor {
                 throw SmallFile.failure("cannot install the termination signal handlers")
             }
             lockFD = try lockPIDFile()
+            if let note = Self.liftMemoryLockLimit(for: configuration.hypervisor) { log(note) }
         } catch {
             finishLaunch(error: error.description)
             return 1

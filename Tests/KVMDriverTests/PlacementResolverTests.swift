@@ -83,18 +83,15 @@ struct PlacementResolverTests {
             == nil)
     }
 
-    @Test("refused with the element named: memnode, placement='auto', preferred over several nodes")
+    @Test("refused with the element named: preferred over several nodes")
     func refusals() {
-        let memnode = Self.refusal(
-            "<cpu><numa><cell id='0' cpus='0-1' memory='16' unit='MiB'/></numa></cpu>"
-                + "<numatune><memnode cellid='0' mode='strict' nodeset='0'/></numatune>")
-        #expect(memnode.contains("<memnode cellid='0'>") && memnode.contains("not supported yet"), "\(memnode)")
-        let auto = Self.refusal("<numatune><memory mode='strict' placement='auto'/></numatune>")
-        #expect(auto.contains("placement='auto'") && auto.contains("not supported yet"), "\(auto)")
-        let vcpuAuto = Self.refusal("", vcpu: "<vcpu placement='auto'>2</vcpu>")
-        #expect(vcpuAuto.contains("<vcpu placement='auto'>"), "\(vcpuAuto)")
         let preferred = Self.refusal("<numatune><memory mode='preferred' nodeset='0-1'/></numatune>")
         #expect(preferred.contains("exactly one host node"), "\(preferred)")
+        let memnode = Self.refusal(
+            "<cpu><numa><cell id='0' cpus='0-1' memory='16' unit='MiB'/></numa></cpu>"
+                + "<numatune><memnode cellid='0' mode='preferred' nodeset='0-1'/></numatune>")
+        #expect(memnode.contains("<numatune><memnode cellid='0' mode='preferred' nodeset='0-1'>")
+            && memnode.contains("exactly one host node"), "\(memnode)")
     }
 
     @Test("validation against host trees: missing and offline CPUs, nodes beyond the host")

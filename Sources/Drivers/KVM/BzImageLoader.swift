@@ -72,7 +72,7 @@ enum BzImageLoader {
         guard file.size > payloadOffset else { throw VirtError(.invalidArgument, .kvm, "\(what) is truncated") }
         let payloadSize = file.size - payloadOffset
         let initSize = UInt64(first.get(UInt32.self, at: initSizeOffset) ?? 0)
-        let lowEnd = memory.regions[0].end
+        let lowEnd = memory.lowMemoryEnd
         let kernelEnd = GuestLayout.highMemoryStart + max(payloadSize, initSize)
         guard kernelEnd <= lowEnd else {
             throw VirtError(

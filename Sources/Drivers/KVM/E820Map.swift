@@ -23,7 +23,11 @@ public struct E820Entry: Sendable, Equatable {
         ]
         for region in regions {
             let start = max(region.guestAddress, GuestLayout.legacyAreaEnd)
-            if region.end > start {
+            guard region.end > start else { continue }
+            // Guest NUMA cells side by side are one range of RAM to the guest (their bounds belong in ACPI SRAT).
+            if let last = entries.last, last.type == ram, last.address + last.size == start {
+                entries[entries.count - 1].size += region.end - start
+            } else {
                 entries.append(E820Entry(address: start, size: region.end - start, type: ram))
             }
         }

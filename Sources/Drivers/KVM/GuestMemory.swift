@@ -2,8 +2,10 @@ import CVirtShims
 import Glibc
 import VirtBase
 
-/// Guest RAM: one host mapping split into KVM memory slots below and above the 32-bit hole, with
-/// bounds-checked accessors by guest-physical address. Nothing a guest controls can reach outside it.
+/// Guest RAM: one mapping per guest NUMA cell (each with its own backing, page size and NUMA policy), laid out
+/// in one reserved host address range in guest-physical order, and split into KVM memory slots below and above
+/// the 32-bit hole. Accessors are bounds-checked by guest-physical address: nothing a guest controls can reach
+/// outside it.
 public final class GuestMemory: @unchecked Sendable {
     /// One contiguous range of guest-physical RAM and where it lives in the host mapping.
     public struct Region: Sendable, Equatable {
@@ -13,110 +15,148 @@ public final class GuestMemory: @unchecked Sendable {
         public var size: UInt64
         /// Offset into the host mapping.
         public var hostOffset: UInt64
+        /// The index of the cell (in `cells`) the range belongs to.
+        public var cell: Int = 0
         /// One past the last guest-physical address.
         public var end: UInt64 { guestAddress + size }
     }
 
-    /// The host mapping.
-    public let base: UnsafeMutableRawPointer
-    /// Total RAM in bytes.
-    public let size: UInt64
-    /// The guest-physical ranges (one or two).
-    public let regions: [Region]
-    private let backingFD: Int32
+    /// The base page size of x86-64.
+    public static let systemPageBytes: UInt64 = 4096
+    /// The default huge page size of x86-64 (`<hugepages/>` without a size).
+    public static let defaultHugePageBytes: UInt64 = 2 << 20
 
-    /// The RAM ranges for `size` bytes: below the hole, then from 4 GiB (Firecracker `arch_memory_regions`).
+    /// The start of the host address range that holds every cell.
+    public let base: UnsafeMutableRawPointer
+    /// Total RAM in bytes (the cells' sum).
+    public let size: UInt64
+    /// The guest-physical ranges, in address order (one or two per cell).
+    public let regions: [Region]
+    /// The cells as configured, in guest-physical order.
+    public let cells: [MemoryCellConfiguration]
+    /// The length of the reserved host range (RAM plus the alignment gaps between cells).
+    let span: Int
+    private let backingFDs: [Int32]
+
+    /// The RAM ranges for one cell of `size` bytes: below the hole, then from 4 GiB (Firecracker
+    /// `arch_memory_regions`).
     public static func regions(forSize size: UInt64) -> [Region] {
-        let low = min(size, GuestLayout.mmioHoleStart)
-        var result = [Region(guestAddress: 0, size: low, hostOffset: 0)]
-        if size > low {
-            result.append(Region(guestAddress: GuestLayout.mmioHoleEnd, size: size - low, hostOffset: low))
+        layout([(size, systemPageBytes)])
+    }
+
+    /// The guest-physical layout of cells of the given sizes: each starts at the next multiple of its page size
+    /// (so a huge page is never split in the guest's view) after the previous one; RAM that would fall into the
+    /// 32-bit hole continues at 4 GiB. Host offsets follow guest addresses with the hole left out, so cells that
+    /// touch in the guest touch in the host mapping too.
+    public static func layout(_ cells: [(size: UInt64, pageBytes: UInt64)]) -> [Region] {
+        var regions: [Region] = []
+        var address: UInt64 = 0
+        for (index, cell) in cells.enumerated() {
+            address = roundUp(address, to: cell.pageBytes)
+            var remaining = cell.size
+            while remaining > 0 {
+                if address >= GuestLayout.mmioHoleStart && address < GuestLayout.mmioHoleEnd {
+                    address = GuestLayout.mmioHoleEnd
+                }
+                let room = address < GuestLayout.mmioHoleStart ? GuestLayout.mmioHoleStart - address : remaining
+                let part = min(remaining, room)
+                regions.append(Region(guestAddress: address, size: part, hostOffset: hostOffset(address), cell: index))
+                address += part
+                remaining -= part
+            }
         }
-        return result
+        return regions
+    }
+
+    /// Where guest-physical `address` (RAM, not in the hole) lives in the host range.
+    static func hostOffset(_ address: UInt64) -> UInt64 {
+        address < GuestLayout.mmioHoleEnd ? address : address - (GuestLayout.mmioHoleEnd - GuestLayout.mmioHoleStart)
+    }
+
+    static func roundUp(_ value: UInt64, to alignment: UInt64) -> UInt64 {
+        (value + alignment - 1) / alignment * alignment
     }
 
     /// Maps `size` bytes as configured by `backing`, with the NUMA `policy` set before any page is touched.
-    public init(
+    public convenience init(
         size: UInt64, backing: MemoryBackingConfiguration, policy: GuestMemoryPolicy? = nil, name: String
     ) throws {
-        let object = "guest RAM of '\(name)' (\(size >> 20) MiB)"
-        guard size >= 1 << 20 else {
-            throw VirtError(.configUnsupported, .kvm, "\(object) is too small; give the guest at least 1 MiB")
+        try self.init(
+            cells: [MemoryCellConfiguration(id: nil, sizeBytes: size, backing: backing, policy: policy)], name: name)
+    }
+
+    /// Reserves one host range for every cell, then maps each cell into its part of it with its own backing and
+    /// policy (see `GuestMemory+Mapping`). Anything mapped is unmapped again when a later step fails.
+    public init(cells: [MemoryCellConfiguration], name: String) throws {
+        guard !cells.isEmpty else {
+            throw VirtError(.configUnsupported, .kvm, "guest RAM of '\(name)' has no cells; give the guest memory")
         }
-        self.size = size
-        regions = Self.regions(forSize: size)
-        var flags = backing.shared ? MAP_SHARED : MAP_PRIVATE
-        var fd: Int32 = -1
-        switch backing.source {
-        case .anonymous:
-            flags |= MAP_ANONYMOUS | CVIRT_MAP_NORESERVE
-        case .memfd:
-            fd = cvirt_memfd_create("guest-ram-\(name)", CVIRT_MFD_CLOEXEC)
-            if fd < 0 { throw SystemCall.error("memfd_create", object) }
-        case .hugetlb:
-            let page = backing.hugePageBytes ?? (2 << 20)
-            guard page > 0, page & (page - 1) == 0, size % page == 0 else {
-                throw VirtError(
-                    .configUnsupported, .kvm,
-                    "\(object) is not a multiple of the huge page size \(page) bytes; round the memory size")
+        let total = cells.reduce(UInt64(0)) { $0 + $1.sizeBytes }
+        guard total >= 1 << 20 else {
+            throw VirtError(
+                .configUnsupported, .kvm,
+                "guest RAM of '\(name)' (\(total >> 20) MiB) is too small; give the guest at least 1 MiB")
+        }
+        for cell in cells { try Self.check(cell, domain: name) }
+        let regions = Self.layout(cells.map { ($0.sizeBytes, $0.pageBytes) })
+        let span = Int(regions.last.map { $0.hostOffset + $0.size } ?? 0)
+        let alignment = Int(cells.map(\.pageBytes).max() ?? Self.systemPageBytes)
+        let base = try Self.reserve(span, alignment: alignment, domain: name)
+        var fds: [Int32] = []
+        do {
+            for (index, cell) in cells.enumerated() {
+                let offset = regions.first { $0.cell == index }?.hostOffset ?? 0
+                let fd = try Self.map(cell, at: base + Int(offset), domain: name)
+                if fd >= 0 { fds.append(fd) }
             }
-            let shift = UInt32(page.trailingZeroBitCount) << UInt32(CVIRT_MFD_HUGE_SHIFT)
-            fd = cvirt_memfd_create("guest-ram-\(name)", CVIRT_MFD_CLOEXEC | CVIRT_MFD_HUGETLB | shift)
-            if fd < 0 {
-                throw SystemCall.error(
-                    "memfd_create(MFD_HUGETLB)", object,
-                    remedy: "check that huge pages of \(page >> 10) KiB are supported by the host kernel")
-            }
+        } catch {
+            Self.release(base, span: span)
+            for fd in fds { close(fd) }
+            throw error
         }
-        if fd >= 0 && ftruncate(fd, off_t(size)) != 0 {
-            let saved = errno
-            close(fd)
-            throw SystemCall.error(
-                "ftruncate", object, errno: saved,
-                remedy: backing.source == .hugetlb ? "reserve enough huge pages (/proc/sys/vm/nr_hugepages)" : nil)
-        }
-        let mapped = mmap(nil, Int(size), PROT_READ | PROT_WRITE, flags, fd, 0)
-        guard let mapped, mapped != UnsafeMutableRawPointer(bitPattern: -1) else {
-            let saved = errno
-            if fd >= 0 { close(fd) }
-            throw SystemCall.error("mmap", object, errno: saved)
-        }
-        if let policy {
-            do {
-                try Self.bind(mapped, length: Int(size), policy: policy, object: object)
-            } catch {
-                munmap(mapped, Int(size))
-                if fd >= 0 { close(fd) }
-                throw error
-            }
-        }
-        base = mapped
-        backingFD = fd
-        let advice = backing.mergeable ? CVIRT_MADV_MERGEABLE : CVIRT_MADV_UNMERGEABLE
-        // KSM may be compiled out (EINVAL); merging is an optimisation, so only a locked request is fatal.
-        _ = madvise(mapped, Int(size), advice)
-        if backing.locked && mlock(mapped, Int(size)) != 0 {
-            let saved = errno
-            munmap(mapped, Int(size))
-            if fd >= 0 { close(fd) }
-            throw SystemCall.error(
-                "mlock", object, errno: saved, remedy: "raise the memlock limit (ulimit -l) of the hypervisor")
-        }
+        self.base = base
+        self.size = total
+        self.regions = regions
+        self.cells = cells
+        self.span = span
+        backingFDs = fds
     }
 
     deinit {
-        munmap(base, Int(size))
-        if backingFD >= 0 { close(backingFD) }
+        Self.release(base, span: span)
+        for fd in backingFDs { close(fd) }
     }
 
-    /// A host pointer for `[address, address + length)` if the whole range is RAM in one region.
+    /// The host address and length of cell `index`'s mapping (in `cells` order).
+    public func hostRange(ofCell index: Int) -> (start: UnsafeMutableRawPointer, length: Int)? {
+        guard let first = regions.first(where: { $0.cell == index }), index < cells.count else { return nil }
+        return (base + Int(first.hostOffset), Int(cells[index].sizeBytes))
+    }
+
+    /// The end of the RAM that runs without a gap from guest-physical address 0 (where boot data and a kernel
+    /// that is not relocated must fit).
+    public var lowMemoryEnd: UInt64 {
+        var end: UInt64 = 0
+        for region in regions where region.guestAddress == end { end = region.end }
+        return end
+    }
+
+    /// A host pointer for `[address, address + length)` if the whole range is RAM: one region, or regions that
+    /// follow each other without a gap (two cells side by side, which are side by side in the host range too).
     public func pointer(_ address: UInt64, length: UInt64) -> UnsafeMutableRawPointer? {
-        for region in regions where address >= region.guestAddress && address < region.end {
-            let offset = address - region.guestAddress
-            guard length <= region.size - offset else { return nil }
-            return base + Int(region.hostOffset + offset)
+        guard let first = regions.firstIndex(where: { address >= $0.guestAddress && address < $0.end }) else {
+            return nil
         }
-        return nil
+        let (end, overflow) = address.addingReportingOverflow(length)
+        guard !overflow else { return nil }
+        var covered = regions[first].end
+        var next = first + 1
+        while end > covered {
+            guard next < regions.count, regions[next].guestAddress == covered else { return nil }
+            covered = regions[next].end
+            next += 1
+        }
+        return base + Int(regions[first].hostOffset + (address - regions[first].guestAddress))
     }
 
     /// Copies `bytes` to guest RAM; throws when the range is not RAM.
@@ -139,7 +179,6 @@ public final class GuestMemory: @unchecked Sendable {
 
     /// Writes a little-endian integer; false when outside RAM.
     @discardableResult
-    /// Writes a little-endian integer; false when outside RAM.
     public func store<T: FixedWidthInteger>(_ value: T, at address: UInt64) -> Bool {
         guard let target = pointer(address, length: UInt64(MemoryLayout<T>.size)) else { return false }
         target.storeBytes(of: value.littleEndian, as: T.self)

@@ -28,6 +28,9 @@ public struct HypervisorConfiguration: Codable, Sendable, Equatable {
     public var serial: SerialConfiguration
     /// How guest RAM is backed and placed.
     public var memoryBacking: MemoryBackingConfiguration
+    /// Guest NUMA cells, each with its own mapping, backing and policy; their sizes add up to `memoryBytes`.
+    /// Empty: one mapping of `memoryBytes` per `memoryBacking` and `placement.memoryPolicy`.
+    public var memoryCells: [MemoryCellConfiguration]
     /// The KVM device: nil opens `/dev/kvm`; the supervisor may hand down an open descriptor instead.
     public var kvmDevice: FileSource?
     /// Host CPU pinning of the threads and the NUMA policy of guest RAM.
@@ -38,8 +41,8 @@ public struct HypervisorConfiguration: Codable, Sendable, Equatable {
         name: String, uuid: String, memoryBytes: UInt64, vcpus: Int, topology: Topology? = nil,
         cpuFeatures: [CPUFeature] = [], kernel: FileSource, initrd: FileSource? = nil, cmdline: String = "",
         disks: [DiskConfiguration] = [], serial: SerialConfiguration = .init(kind: .none),
-        memoryBacking: MemoryBackingConfiguration = .init(), kvmDevice: FileSource? = nil,
-        placement: PlacementConfiguration = .init()
+        memoryBacking: MemoryBackingConfiguration = .init(), memoryCells: [MemoryCellConfiguration] = [],
+        kvmDevice: FileSource? = nil, placement: PlacementConfiguration = .init()
     ) {
         self.name = name
         self.uuid = uuid
@@ -53,6 +56,7 @@ public struct HypervisorConfiguration: Codable, Sendable, Equatable {
         self.disks = disks
         self.serial = serial
         self.memoryBacking = memoryBacking
+        self.memoryCells = memoryCells
         self.kvmDevice = kvmDevice
         self.placement = placement
     }
@@ -144,7 +148,7 @@ public struct SerialConfiguration: Codable, Sendable, Equatable {
 
 /// Guest RAM backing and NUMA placement (the NUMA issue fills in placement; defaults are anonymous memory).
 public struct MemoryBackingConfiguration: Codable, Sendable, Equatable {
-    /// Anonymous memory, a memfd, or hugetlb-backed memfd.
+    /// Anonymous memory, a memfd, or huge pages (anonymous `MAP_HUGETLB`, or a hugetlb memfd when shared).
     public var source: Source
     /// Huge page size in bytes when `source` is `.hugetlb`.
     public var hugePageBytes: UInt64?
@@ -154,16 +158,22 @@ public struct MemoryBackingConfiguration: Codable, Sendable, Equatable {
     public var locked: Bool
     /// Allow KSM to merge pages (`nosharepages` clears it).
     public var mergeable: Bool
+    /// Fault every page in before the guest runs (`<allocation mode='immediate'>`); hugetlb RAM always is.
+    public var preallocate: Bool
+    /// Threads that fault the pages in (`<allocation threads>`); nil: one per CPU the hypervisor may use, up to 8.
+    public var allocationThreads: Int?
     /// Builds the value.
     public init(
         source: Source = .anonymous, hugePageBytes: UInt64? = nil, shared: Bool = false, locked: Bool = false,
-        mergeable: Bool = true
+        mergeable: Bool = true, preallocate: Bool = false, allocationThreads: Int? = nil
     ) {
         self.source = source
         self.hugePageBytes = hugePageBytes
         self.shared = shared
         self.locked = locked
         self.mergeable = mergeable
+        self.preallocate = preallocate
+        self.allocationThreads = allocationThreads
     }
     /// Where guest RAM comes from.
     public enum Source: String, Codable, Sendable { case anonymous, memfd, hugetlb }

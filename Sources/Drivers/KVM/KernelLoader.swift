@@ -26,7 +26,7 @@ public enum KernelLoader {
             var initrdPlacement: (address: UInt64, size: UInt64)?
             if let initrdFile {
                 let address = try placeInitrd(
-                    initrdFile, below: memory.regions[0].end, above: range.upperBound, memory: memory,
+                    initrdFile, below: memory.lowMemoryEnd, above: range.upperBound, memory: memory,
                     kernelRange: range)
                 initrdPlacement = (address, initrdFile.size)
             }

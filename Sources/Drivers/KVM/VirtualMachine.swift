@@ -64,9 +64,14 @@ public final class VirtualMachine: @unchecked Sendable {
         var cpuid = try CPUIDTable.supported(by: system)
         try cpuid.apply(features: configuration.cpuFeatures, domain: name)
         vm = try KVMVM(system: system, name: name)
-        memory = try GuestMemory(
-            size: configuration.memoryBytes, backing: configuration.memoryBacking,
-            policy: configuration.placement.memoryPolicy, name: name)
+        let cells = configuration.resolvedMemoryCells
+        let cellTotal = cells.reduce(UInt64(0)) { $0 + $1.sizeBytes }
+        guard cellTotal == configuration.memoryBytes else {
+            throw VirtError(
+                .configUnsupported, .kvm,
+                "the NUMA cells of domain '\(name)' add up to \(cellTotal) bytes, not its \(configuration.memoryBytes)")
+        }
+        memory = try GuestMemory(cells: cells, name: name)
         try vm.register(memory: memory)
 
         let vmRef = vm

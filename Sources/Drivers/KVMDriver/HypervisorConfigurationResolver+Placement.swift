@@ -7,11 +7,8 @@ import VirtCore
 /// host's CPUs and NUMA nodes at start.
 extension HypervisorConfigurationResolver {
     /// The pinning and memory policy the hypervisor applies (what cannot be applied yet is refused here).
+    /// `placement='auto'` leaves the automatic parts empty here; `placeAutomatically` fills them from the host.
     func placement() throws -> PlacementConfiguration {
-        if definition.vcpu.placement == .auto {
-            throw unsupported(
-                "<vcpu placement='auto'> is not supported yet; give host CPUs with <vcpu cpuset='…'> or <vcpupin>")
-        }
         let pins = definition.cputune?.vcpupins ?? []
         for pin in pins where pin.vcpu < 0 || pin.vcpu >= definition.vcpu.count {
             throw unsupported(
@@ -20,7 +17,7 @@ extension HypervisorConfigurationResolver {
         let vcpuCPUs: [CPUSet?] = (0..<definition.vcpu.currentCount).map { index in
             pins.last(where: { $0.vcpu == index })?.cpuset ?? definition.vcpu.cpuset
         }
-        let policy = try memoryPolicy()
+        let policy = try wholeMemoryPolicy()
         try refuseUnappliedTuning()
         return PlacementConfiguration(
             vcpuCPUs: vcpuCPUs.allSatisfy { $0 == nil } ? [] : vcpuCPUs,
@@ -49,43 +46,6 @@ extension HypervisorConfigurationResolver {
             if !tune.vcpuscheds.isEmpty {
                 throw unsupported("<vcpusched> (real-time vCPU scheduling) is not supported yet; remove it")
             }
-        }
-        if let cells = definition.cpu?.numaCells, !cells.isEmpty {
-            throw unsupported(
-                "guest NUMA cells (<cpu><numa>) are not supported yet: the embedded hypervisor has no ACPI tables "
-                    + "to describe them to the guest")
-        }
-    }
-
-    private func memoryPolicy() throws -> GuestMemoryPolicy? {
-        guard let numatune = definition.numatune else { return nil }
-        if let memnode = numatune.memnodes.first {
-            throw unsupported(
-                "<numatune><memnode cellid='\(memnode.cellID)'> (a policy per guest NUMA cell) is not supported yet; "
-                    + "use one <numatune><memory> for the whole guest RAM")
-        }
-        guard let memory = numatune.memory else { return nil }
-        if memory.placement == .auto {
-            throw unsupported(
-                "<numatune><memory placement='auto'> is not supported yet; give host nodes with nodeset='…'")
-        }
-        // libvirt's default mode is strict.
-        let mode = memory.mode ?? .strict
-        if mode == .restrictive { return nil }  // default policy; confinement would come from cpuset.mems
-        guard let nodes = memory.nodeset, !nodes.isEmpty else {
-            throw unsupported("<numatune><memory mode='\(mode.rawValue)'> needs nodeset='…' (host NUMA nodes)")
-        }
-        switch mode {
-        case .strict: return .init(mode: .bind, nodes: nodes)
-        case .interleave: return .init(mode: .interleave, nodes: nodes)
-        case .preferred:
-            guard nodes.count == 1 else {
-                throw unsupported(
-                    "<numatune><memory mode='preferred' nodeset='\(nodes)'> names \(nodes.count) nodes; "
-                        + "preferred takes exactly one host node")
-            }
-            return .init(mode: .preferred, nodes: nodes)
-        case .restrictive: return nil
         }
     }
 

@@ -45,7 +45,8 @@ struct HypervisorConfigurationResolver {
             cmdline: definition.os.cmdline ?? "",
             disks: try disks(),
             serial: try serial(),
-            memoryBacking: memoryBacking(),
+            memoryBacking: try memoryBacking(),
+            memoryCells: try memoryCells(),
             placement: try placement())
     }
 
@@ -111,19 +112,5 @@ struct HypervisorConfigurationResolver {
             }
             return .init(kind: .unix, source: FileSource(path: path), logFile: log)
         }
-    }
-
-    private func memoryBacking() -> MemoryBackingConfiguration {
-        guard let backing = definition.memoryBacking else { return .init() }
-        var result = MemoryBackingConfiguration(
-            shared: backing.access == .shared, locked: backing.locked, mergeable: !backing.nosharepages)
-        if let pages = backing.hugepages {
-            result.source = .hugetlb
-            // An empty <hugepages/> means the host's default huge page size (2 MiB on x86-64).
-            result.hugePageBytes = (pages.first?.sizeKiB ?? 2048) * 1024
-        } else if backing.source == .memfd {
-            result.source = .memfd
-        }
-        return result
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Host
 import KVM
+import VirtBase
 import VirtCore
 
 /// Running guests: start through the detached `virt-kvm` supervisor, control through its monitor, and
@@ -82,8 +83,12 @@ extension KVMDriver {
         if domain.id != nil { throw VirtError(.operationInvalid, .kvm, "domain is already running") }
         let definition = try definition(uuid, live: false)
         let resolver = HypervisorConfigurationResolver(definition: definition)
-        let hypervisor = try resolver.resolve()
-        if resolver.asksForPlacement { try resolver.validatePlacement(against: HostTopology.read(root: hostRoot)) }
+        var hypervisor = try resolver.resolve()
+        // Host checks, automatic placement and the free huge page check, before anything is launched.
+        var automaticNodes: CPUSet?
+        if resolver.needsHostTopology {
+            automaticNodes = try resolver.applyHost(HostTopology.read(root: hostRoot), to: &hypervisor)
+        }
         let configuration = SupervisorConfiguration(
             runFiles: runFiles(name: domain.name, uuid: uuid),
             onPoweroff: try exitAction(definition.onPoweroff, "on_poweroff", definition.name),
@@ -97,6 +102,7 @@ extension KVMDriver {
         let (process, status) = try DomainProcess.startReportingStatus(configuration)
         do {
             var live = definition
+            if let nodes = automaticNodes { live.showAutomaticPlacement(nodes) }
             if let pty = status?.serialPTYPath { live.fillSerialPTY(pty) }
             try store.markActive(
                 RuntimeStatus(
@@ -203,6 +209,15 @@ extension KVMDriver {
 }
 
 extension DomainDefinition {
+    /// The live XML of a domain placed automatically shows the host nodes chosen for it, in
+    /// `<numatune><memory placement='auto' nodeset='…'>`.
+    mutating func showAutomaticPlacement(_ nodes: CPUSet) {
+        guard var tune = numatune, var memory = tune.memory, memory.placement == .auto else { return }
+        memory.nodeset = nodes
+        tune.memory = memory
+        numatune = tune
+    }
+
     /// The live XML of a running domain shows the pty its serial port got, as libvirt does.
     mutating func fillSerialPTY(_ path: String) {
         for index in devices.serials.indices where devices.serials[index].type == .pty {

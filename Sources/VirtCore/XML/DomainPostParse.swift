@@ -77,8 +77,8 @@ enum DomainPostParse {
             if memory.placement == nil {
                 memory.placement = memory.nodeset != nil ? .static : definition.vcpu.placement
             }
-            // numad chooses the nodes for automatic placement; libvirt ignores (and does not print) a nodeset.
-            if memory.placement == .auto { memory.nodeset = nil }
+            // The nodes of automatic placement are chosen at start: a nodeset with placement='auto' is kept only as
+            // the live XML's record of that choice, and dropped when a definition is stored (`removingLiveValues`).
             tune.memory = memory
             definition.numatune = tune
         }

@@ -210,7 +210,7 @@ struct DomainXMLFormatter {
                 "memory",
                 [
                     ("mode", (memory.mode ?? .strict).rawValue), ("placement", auto ? "auto" : nil),
-                    ("nodeset", auto ? nil : memory.nodeset?.description),
+                    ("nodeset", memory.nodeset?.description),
                 ])
         }
         for node in tune.memnodes.sorted(by: { $0.cellID < $1.cellID }) {
