@@ -12,6 +12,8 @@ import VirtBase
 final class Supervisor {
     private let configuration: SupervisorConfiguration
     private var readyFD: Int32?
+    /// cgroups and vCPU policies (`Supervisor+Tuning`).
+    private var tuning: SupervisorTuning?
     private var files: RunFiles { configuration.runFiles }
     private var name: String { configuration.hypervisor.name }
 
@@ -37,6 +39,7 @@ final class Supervisor {
         }
         do {
             SmallFile.remove(files.statusFile)
+            tuning = try SupervisorTuning.prepare(configuration)
             let socketDirectory = String(
                 files.monitorSocket[..<(files.monitorSocket.lastIndex(of: "/") ?? files.monitorSocket.startIndex)])
             if !socketDirectory.isEmpty && socketDirectory != files.runDirectory {
@@ -51,6 +54,7 @@ final class Supervisor {
             return 1
         }
         let status = superviseRuns(listener)
+        tuning?.remove()
         writeStatus(status)
         if readyFD != nil { finishLaunch(error: status.detail) }
         listener.close()
@@ -66,12 +70,21 @@ final class Supervisor {
         var restarts = 0
         while true {
             let first = restarts == 0
+            let userPaused = first && configuration.startPaused
             let run = HypervisorRun(
                 configuration: configuration, files: files, monitorFD: listener.descriptor,
-                paused: first && configuration.startPaused)
+                paused: userPaused || tuning?.startsPaused == true, afterSpawn: tuning?.placeHypervisor)
             let outcome = run.execute { hypervisor in
                 log("hypervisor \(hypervisor.map { String($0.pid) } ?? "?") is ready")
+                if let tuning, let pid = hypervisor?.pid,
+                    !tuning.placeVCPUs(hypervisor: pid, resume: tuning.startsPaused && !userPaused)
+                {
+                    return
+                }
                 if first { finishLaunch(hypervisor: hypervisor) }
+            }
+            if let failure = tuning?.failure {
+                return DomainExitStatus(reason: .failed, detail: failure, restarts: restarts, epochSeconds: now())
             }
             SmallFile.remove(files.hypervisorPIDFile)
             switch LifecyclePolicy(configuration: configuration).decide(outcome) {

@@ -34,6 +34,7 @@ extension KVMDriver {
             guard let domain = try store.summary(.uuid(status.uuid)) else { continue }
             guard let process = process(of: status, name: domain.name) else {
                 try store.markInactive(status.uuid, reason: .shutoffCrashed)
+                removeLeftoverCGroups(domain.name, uuid: status.uuid)
                 continue
             }
             switch process.liveness() {
@@ -44,6 +45,7 @@ extension KVMDriver {
                 }
             case .ended(let exit):
                 try store.markInactive(status.uuid, reason: Self.stateReason(exit.reason))
+                removeLeftoverCGroups(domain.name, uuid: status.uuid)
             }
         }
     }
@@ -83,7 +85,7 @@ extension KVMDriver {
         let resolver = HypervisorConfigurationResolver(definition: definition)
         let hypervisor = try resolver.resolve()
         if resolver.asksForPlacement { try resolver.validatePlacement(against: HostTopology.read(root: hostRoot)) }
-        let configuration = SupervisorConfiguration(
+        var configuration = SupervisorConfiguration(
             runFiles: runFiles(name: domain.name, uuid: uuid),
             onPoweroff: try exitAction(definition.onPoweroff, "on_poweroff", definition.name),
             onReboot: try exitAction(definition.onReboot, "on_reboot", definition.name),
@@ -91,8 +93,15 @@ extension KVMDriver {
             startPaused: flags.contains(.paused),
             monitorClientUIDs: [],
             hypervisor: hypervisor)
+        configuration.tuning = try tuningConfiguration(resolver, name: domain.name, placement: hypervisor.placement)
         try truncateConsoleFiles(definition)
-        let (process, status) = try DomainProcess.startReportingStatus(configuration)
+        let (process, status): (DomainProcess, MonitorStatus?)
+        do {
+            (process, status) = try DomainProcess.startReportingStatus(configuration)
+        } catch {
+            removeLeftoverCGroups(domain.name, uuid: uuid)
+            throw error
+        }
         do {
             var live = definition
             if let pty = status?.serialPTYPath { live.fillSerialPTY(pty) }
@@ -105,6 +114,7 @@ extension KVMDriver {
         } catch {
             // Recording failed (a concurrent start recorded first): nothing may run unrecorded.
             _ = process.destroy()
+            removeLeftoverCGroups(domain.name, uuid: uuid)
             throw error
         }
     }
@@ -156,6 +166,7 @@ extension KVMDriver {
         let (_, process) = try runningProcess(uuid)
         // A guest that ended on its own just before the destroy keeps the reason it ended with.
         try store.markInactive(uuid, reason: Self.stateReason(process.destroy().reason))
+        removeLeftoverCGroups(process.runFiles.name, uuid: uuid)
     }
 
     func rebootDomain(_ uuid: UUID) throws {

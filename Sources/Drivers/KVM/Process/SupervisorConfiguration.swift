@@ -18,6 +18,8 @@ public struct SupervisorConfiguration: Codable, Sendable, Equatable {
     public var monitorClientUIDs: [UInt32]
     /// The guest itself.
     public var hypervisor: HypervisorConfiguration
+    /// cgroups and vCPU scheduling the supervisor applies (`Supervisor+Tuning`); nil applies none.
+    public var tuning: TuningConfiguration? = nil
 
     /// A configuration; actions default to libvirt's (`destroy`, `restart`, `destroy`).
     public init(
