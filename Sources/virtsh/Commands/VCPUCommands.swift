@@ -199,11 +199,14 @@ enum VCPUCommands {
         do {
             type = try connection.schedulerType(domain.uuid)
         } catch {
-            context.print("Scheduler".padding(15) + ": Unknown\n")
+            if !context.json { context.print("Scheduler".padding(15) + ": Unknown\n") }
             throw error
         }
-        context.print("Scheduler".padding(15) + ": " + type.name + "\n")
-        guard type.parameters > 0 else { return }
+        if !context.json { context.print("Scheduler".padding(15) + ": " + type.name + "\n") }
+        guard type.parameters > 0 else {
+            if context.json { try context.printJSON(SchedulerInfoJSON(scheduler: type.name, parameters: [])) }
+            return
+        }
         let both = context.flag("live") && context.flag("config")
         // Both at once cannot be read: virsh reads the current values then.
         let readFlags: DomainAffect? = explicit ? (both ? .current : flags) : nil
