@@ -151,7 +151,8 @@ final class SupervisorTuning {
                         try cgroup.attachThread(tid, to: .vcpu(index))
                     } catch {
                         throw VirtError(
-                            error.code, .kvm, "cannot move vCPU \(index) (thread \(tid)) of domain '\(domain)' into "
+                            error.code, .kvm,
+                            "cannot move vCPU \(index) (thread \(tid)) of domain '\(domain)' into "
                                 + "its cgroup: \(error.message)", errno: error.errno)
                     }
                 }

@@ -110,7 +110,8 @@ final class CGroupFilesModel: CGroupFiles, @unchecked Sendable {
             }
             // A task leaves the group it was in (of this hierarchy).
             let top = version == .v1 ? hierarchyTop(path) : ""
-            for key in files.keys where key.hasPrefix(top) && (key.hasSuffix("/tasks") || key.hasSuffix("/cgroup.threads")) {
+            for key in files.keys
+            where key.hasPrefix(top) && (key.hasSuffix("/tasks") || key.hasSuffix("/cgroup.threads")) {
                 files[key] = lines(files[key]!).filter { $0 != text }.joined(separator: "\n")
             }
             let threadsFile = directory + (version == .v1 ? "/tasks" : "/cgroup.threads")
@@ -130,7 +131,8 @@ final class CGroupFilesModel: CGroupFiles, @unchecked Sendable {
         case "cpuset.cpus", "cpuset.mems":
             files[path] = text
             if version == .v2 {
-                files[path + ".effective"] = text.isEmpty ? (files[parent(directory) + "/" + name(path) + ".effective"] ?? "") : text
+                files[path + ".effective"] =
+                    text.isEmpty ? (files[parent(directory) + "/" + name(path) + ".effective"] ?? "") : text
             }
         default:
             files[path] = text
@@ -182,7 +184,9 @@ final class CGroupFilesModel: CGroupFiles, @unchecked Sendable {
     }
 
     /// Every group directory below `path`.
-    func groups(under path: String) -> [String] { lock.withLock { directories.filter { $0.hasPrefix(path + "/") }.sorted() } }
+    func groups(under path: String) -> [String] {
+        lock.withLock { directories.filter { $0.hasPrefix(path + "/") }.sorted() }
+    }
 
     /// The text of a file, for assertions.
     subscript(path: String) -> String? { lock.withLock { files[path] } }

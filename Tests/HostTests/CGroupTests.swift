@@ -70,7 +70,8 @@ struct CGroupTests {
         #expect(CGroupHost.detect(root: tree.root + "/missing") == nil)
     }
 
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cpu/tasks"), "no cgroup v1 cpu hierarchy"))
+    @Test(
+        .enabled(if: FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cpu/tasks"), "no cgroup v1 cpu hierarchy"))
     func thisHostHasV1Controllers() throws {
         let host = try #require(CGroupHost.detect())
         #expect(host.version == .v1)

@@ -60,7 +60,8 @@ struct TuningGuestTests {
         }
 
         var groupExists: Bool {
-            FileManager.default.fileExists(atPath: directory("cpu")) || FileManager.default.fileExists(atPath: directory("cpuset"))
+            FileManager.default.fileExists(atPath: directory("cpu"))
+                || FileManager.default.fileExists(atPath: directory("cpuset"))
         }
 
         func hypervisorPID() throws -> Int32 {
@@ -78,7 +79,8 @@ struct TuningGuestTests {
                     let status = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/status", encoding: .utf8),
                     let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/stat", encoding: .utf8)
                 else { continue }
-                let cpus = status.split(separator: "\n").first { $0.hasPrefix("Cpus_allowed_list:") }?
+                let cpus =
+                    status.split(separator: "\n").first { $0.hasPrefix("Cpus_allowed_list:") }?
                     .dropFirst("Cpus_allowed_list:".count).trimmingCharacters(in: .whitespaces) ?? ""
                 let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
                 result[id] = (comm.trimmingCharacters(in: .whitespacesAndNewlines), cpus, Int(fields[38]) ?? -1)
@@ -146,7 +148,9 @@ struct TuningGuestTests {
         #expect(!domain.groupExists, "the groups go with the domain")
     }
 
-    @Test("live vcpupin and emulatorpin move the threads (Cpus_allowed_list, cpuset.cpus) and the live XML; --config only the definition")
+    @Test(
+        "live vcpupin and emulatorpin move the threads (Cpus_allowed_list, cpuset.cpus) and live XML; --config does not"
+    )
     func livePinning() throws {
         let domain = try Running("cg-pin", tuning: "<cputune><vcpupin vcpu='0' cpuset='0'/></cputune>")
         defer { domain.cleanUp() }
@@ -181,7 +185,8 @@ struct TuningGuestTests {
         #expect {
             try connection.pinVCPU(domain.uuid, vcpu: 0, cpus: CPUSet([63]), flags: .live)
         } throws: { error in
-            (error as? VirtError)?.description.hasPrefix("invalid argument: pinning vCPU 0 of domain 'cg-pin' names CPU(s) '63'")
+            (error as? VirtError)?.description.hasPrefix(
+                "invalid argument: pinning vCPU 0 of domain 'cg-pin' names CPU(s) '63'")
                 == true
         }
         #expect(try domain.threads()[vcpu0]?.cpus == "1", "a refused pin changes nothing")
@@ -194,7 +199,10 @@ struct TuningGuestTests {
         try domain.connection.start(domain.uuid)
         let connection = domain.connection
         #expect(try connection.schedulerType(domain.uuid) == ("posix", 5))
-        #expect(try connection.schedulerParameters(domain.uuid, flags: nil).map(\.text) == ["1024", "100000", "-1", "100000", "-1"])
+        #expect(
+            try connection.schedulerParameters(domain.uuid, flags: nil).map(\.text) == [
+                "1024", "100000", "-1", "100000", "-1",
+            ])
 
         try connection.setSchedulerParameters(
             domain.uuid,
@@ -210,14 +218,17 @@ struct TuningGuestTests {
         #expect(live.contains("<shares>300</shares>") && live.contains("<quota>25000</quota>"))
         #expect(!(try connection.domainXML(domain.uuid, inactive: true)).contains("<cputune>"))
 
-        try connection.setSchedulerParameters(domain.uuid, [TypedParameter("cpu_shares", .ullong(2048))], flags: .config)
+        try connection.setSchedulerParameters(
+            domain.uuid, [TypedParameter("cpu_shares", .ullong(2048))], flags: .config)
         #expect(try domain.value("cpu", "", "cpu.shares") == "300", "--config leaves the running domain alone")
         #expect(try connection.schedulerParameters(domain.uuid, flags: .config).first?.text == "2048")
 
         #expect {
-            try connection.setSchedulerParameters(domain.uuid, [TypedParameter("vcpu_period", .ullong(10))], flags: .live)
+            try connection.setSchedulerParameters(
+                domain.uuid, [TypedParameter("vcpu_period", .ullong(10))], flags: .live)
         } throws: { error in
-            (error as? VirtError)?.description == "invalid argument: value of 'vcpu_period' is out of range [1000, 1000000]"
+            (error as? VirtError)?.description
+                == "invalid argument: value of 'vcpu_period' is out of range [1000, 1000000]"
         }
         #expect(try domain.value("cpu", "vcpu0", "cpu.cfs_period_us") == "100000")
     }
@@ -227,7 +238,9 @@ struct TuningGuestTests {
         let domain = try Running("cg-numa", tuning: "<numatune><memory mode='restrictive' nodeset='0'/></numatune>")
         defer { domain.cleanUp() }
         try domain.connection.start(domain.uuid)
-        for scope in ["", "emulator", "vcpu0", "vcpu1"] { #expect(try domain.value("cpuset", scope, "cpuset.mems") == "0") }
+        for scope in ["", "emulator", "vcpu0", "vcpu1"] {
+            #expect(try domain.value("cpuset", scope, "cpuset.mems") == "0")
+        }
         let connection = domain.connection
         try connection.setNumaParameters(domain.uuid, NUMATuneParameters(nodeset: "0"), flags: .live)
         #expect {
@@ -236,7 +249,8 @@ struct TuningGuestTests {
         #expect {
             try connection.setNumaParameters(domain.uuid, NUMATuneParameters(mode: 0), flags: .live)
         } throws: { error in
-            (error as? VirtError)?.description == "Requested operation is not valid: can't change numatune mode for running domain"
+            (error as? VirtError)?.description
+                == "Requested operation is not valid: can't change numatune mode for running domain"
         }
         #expect(try connection.numaParameters(domain.uuid, flags: .current) == (3, "0"))
     }
@@ -365,8 +379,9 @@ struct TuningResolverTests {
         #expect {
             try Self.resolver("<cputune><quota>5000</quota></cputune>").validateCGroups(root: tree)
         } throws: { error in
-            "\(error)".contains("<cputune><quota> needs the cgroup cpu controller, which is not available (cgroup v1 "
-                + "(cpuset at \(tree)/cpuset))")
+            "\(error)".contains(
+                "<cputune><quota> needs the cgroup cpu controller, which is not available (cgroup v1 "
+                    + "(cpuset at \(tree)/cpuset))")
         }
     }
 

@@ -11,7 +11,9 @@ import VirtBase
         #expect(try CPUSet.parsingBitmap(text, size: 1024).description == expected)
     }
 
-    @Test(arguments: ["", " ", "x", "-1", "0-", "1024", "3-1", "^1-2", "1,,2", "1;2", "0x1", "1 2", "0-1024", "99999999999"])
+    @Test(arguments: [
+        "", " ", "x", "-1", "0-", "1024", "3-1", "^1-2", "1,,2", "1;2", "0x1", "1 2", "0-1024", "99999999999",
+    ])
     func refused(_ text: String) {
         #expect {
             try CPUSet.parsingBitmap(text, size: 1024)

@@ -15,7 +15,8 @@ import VirtBase
         #expect {
             try TypedParameter.parse("abc", like: uint)
         } throws: { error in
-            (error as? VirtError)?.description == "invalid argument: Invalid value for field 'weight': expected unsigned int"
+            (error as? VirtError)?.description
+                == "invalid argument: Invalid value for field 'weight': expected unsigned int"
         }
         let llong = TypedParameter("vcpu_quota", .llong(0))
         #expect(try TypedParameter.parse("-1", like: llong).value == .llong(-1))
@@ -28,7 +29,8 @@ import VirtBase
     @Test func validationNamesTheField() {
         let allowed = [TypedParameter("cpu_shares", .ullong(0))]
         #expect {
-            try TypedParameter.validate([TypedParameter("cpu_shares", .ullong(1)), TypedParameter("cpu_shares", .ullong(2))], allowed: allowed)
+            try TypedParameter.validate(
+                [TypedParameter("cpu_shares", .ullong(1)), TypedParameter("cpu_shares", .ullong(2))], allowed: allowed)
         } throws: { error in
             (error as? VirtError)?.description == "invalid argument: parameter 'cpu_shares' occurs multiple times"
         }
@@ -38,7 +40,9 @@ import VirtBase
             (error as? VirtError)?.description
                 == "invalid argument: invalid type 'int' for parameter 'cpu_shares', expected 'ullong'"
         }
-        #expect(throws: VirtError.self) { try TypedParameter.validate([TypedParameter("x", .int(1))], allowed: allowed) }
+        #expect(throws: VirtError.self) {
+            try TypedParameter.validate([TypedParameter("x", .int(1))], allowed: allowed)
+        }
     }
 
     @Test func numatuneChangesFollowVirDomainNumatuneSet() throws {

@@ -41,7 +41,8 @@ struct TuningComparisonTests {
         "emulatorpin test 1 --live; emulatorpin test",
         "emulatorpin test 1 --config; emulatorpin test --config; emulatorpin test --live", "emulatorpin test r",
         "emulatorpin test --current 2; emulatorpin test", "-q emulatorpin test",
-        "destroy test; emulatorpin test; emulatorpin test 1; emulatorpin test --live", "emulatorpin test --live --config",
+        "destroy test; emulatorpin test; emulatorpin test 1; emulatorpin test --live",
+        "emulatorpin test --live --config",
         "emulatorpin test 1 --live --config", "emulatorpin test 9", "emulatorpin test x", "emulatorpin test ''",
         "emulatorpin test --current --live", "-r emulatorpin test 1", "emulatorpin nosuch",
     ])
@@ -61,7 +62,8 @@ struct TuningComparisonTests {
 
     @Test(arguments: [
         "numatune test --mode interleave", "numatune test --mode interleave --live", "numatune test --mode bogus",
-        "numatune test --mode 2", "numatune test --mode 7", "numatune test --mode -1", "numatune test --mode restrictive",
+        "numatune test --mode 2", "numatune test --mode 7", "numatune test --mode -1",
+        "numatune test --mode restrictive",
         "numatune test --nodeset x", "numatune test --nodeset ''", "numatune test --nodeset ^0",
         "numatune test --nodeset 0,^0", "numatune test --live --config", "numatune test --current --config",
         "-r numatune test --nodeset 0", "numatune nosuch",

@@ -58,7 +58,8 @@ import Testing
 
     @Test func vcpucount() throws {
         let running = try json("vcpucount test --json")
-        #expect(["maximumConfig", "maximumLive", "currentConfig", "currentLive"].allSatisfy { running[$0] as? Int == 2 })
+        #expect(
+            ["maximumConfig", "maximumLive", "currentConfig", "currentLive"].allSatisfy { running[$0] as? Int == 2 })
         let inactive = try json("destroy test; vcpucount test --json")
         #expect(inactive["maximumConfig"] as? Int == 2 && inactive["maximumLive"] is NSNull)
         #expect(try json("vcpucount test --maximum --json")["count"] as? Int == 2)

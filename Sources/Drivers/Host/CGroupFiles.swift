@@ -47,7 +47,9 @@ public struct SystemCGroupFiles: CGroupFiles {
         if errno == ENOTEMPTY, let names = try fs.list(path) {
             for name in names {
                 var info = stat()
-                if lstat(path + "/" + name, &info) == 0 && info.st_mode & S_IFMT == S_IFREG { unlink(path + "/" + name) }
+                if lstat(path + "/" + name, &info) == 0 && info.st_mode & S_IFMT == S_IFREG {
+                    unlink(path + "/" + name)
+                }
             }
             if rmdir(path) == 0 { return true }
         }

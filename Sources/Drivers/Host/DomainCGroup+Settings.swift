@@ -36,7 +36,8 @@ extension DomainCGroup {
             guard Limits.weightV2.contains(shares) else {
                 throw VirtError(
                     .invalidArgument, .host,
-                    "shares '\(shares)' must be in range [\(Limits.weightV2.lowerBound), \(Limits.weightV2.upperBound)]")
+                    "shares '\(shares)' must be in range [\(Limits.weightV2.lowerBound), \(Limits.weightV2.upperBound)]"
+                )
             }
             try files.write(try file(.cpu, .domain, "cpu.weight"), String(shares))
         } else {

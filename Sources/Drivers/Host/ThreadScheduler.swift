@@ -67,7 +67,8 @@ public enum ThreadScheduler {
             var message =
                 "cannot set scheduler '\(schedule)' on thread \(tid): \(String(cString: strerror(code)))"
             if code == EPERM && schedule.policy.isRealTime {
-                message += "; real-time policies need CAP_SYS_NICE (or RLIMIT_RTPRIO) and, where the kernel groups "
+                message +=
+                    "; real-time policies need CAP_SYS_NICE (or RLIMIT_RTPRIO) and, where the kernel groups "
                     + "real-time tasks, cpu.rt_runtime_us in the thread's cpu cgroup"
             }
             throw VirtError(.systemError, .host, message, errno: code)

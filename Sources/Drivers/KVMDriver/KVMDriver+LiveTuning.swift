@@ -148,7 +148,7 @@ extension KVMDriver: TuningDriver {
             for tid in threads {
                 do {
                     try ThreadAffinity.set(cpus, thread: tid)
-                } catch where error.errno == ESRCH {
+                } catch  where error.errno == ESRCH {
                     continue  // a thread that ended meanwhile (a monitor connection's)
                 }
             }
@@ -291,7 +291,9 @@ extension KVMDriver: TuningDriver {
             let vcpuPeriod = values.vcpuPeriod.flatMap { $0 == 0 ? nil : $0 }
             let vcpuQuota = values.vcpuQuota.flatMap { $0 == 0 ? nil : $0 }
             if vcpuPeriod != nil || vcpuQuota != nil {
-                for index in 0..<vcpus { try group.setBandwidth(period: vcpuPeriod, quota: vcpuQuota, for: .vcpu(index)) }
+                for index in 0..<vcpus {
+                    try group.setBandwidth(period: vcpuPeriod, quota: vcpuQuota, for: .vcpu(index))
+                }
                 if let vcpuPeriod { tune.period = vcpuPeriod }
                 if let vcpuQuota { tune.quota = vcpuQuota }
             }
@@ -347,7 +349,8 @@ extension KVMDriver: TuningDriver {
                 .operationUnsupported, .kvm,
                 "the embedded hypervisor has no guest agent to ask how many vCPUs the guest has online")
         }
-        let affect = DomainAffect(rawValue: flags.rawValue & (DomainAffect.live.rawValue | DomainAffect.config.rawValue))
+        let affect = DomainAffect(
+            rawValue: flags.rawValue & (DomainAffect.live.rawValue | DomainAffect.config.rawValue))
         let definition = try oneDefinition(uuid, affect)
         return flags.contains(.maximum) ? definition.vcpu.count : definition.vcpu.currentCount
     }
@@ -369,10 +372,14 @@ private struct SchedulerValues {
         }
         switch (parameter.field, parameter.value) {
         case ("cpu_shares", .ullong(let value)):
-            if value != 0 && !DomainValidator.sharesRange.contains(value) { throw outOfRange(DomainValidator.sharesRange) }
+            if value != 0 && !DomainValidator.sharesRange.contains(value) {
+                throw outOfRange(DomainValidator.sharesRange)
+            }
             shares = value
         case ("vcpu_period", .ullong(let value)), ("emulator_period", .ullong(let value)):
-            if value != 0 && !DomainValidator.periodRange.contains(value) { throw outOfRange(DomainValidator.periodRange) }
+            if value != 0 && !DomainValidator.periodRange.contains(value) {
+                throw outOfRange(DomainValidator.periodRange)
+            }
             if parameter.field == "vcpu_period" { vcpuPeriod = value } else { emulatorPeriod = value }
         case ("vcpu_quota", .llong(let value)), ("emulator_quota", .llong(let value)):
             if value > 0 && !DomainValidator.quotaRange.contains(value) { throw outOfRange(DomainValidator.quotaRange) }

@@ -165,7 +165,8 @@ extension TestDriver: TuningDriver {
     public func vcpuCount(_ uuid: UUID, flags: VCPUCountFlags) throws -> Int {
         let known: VCPUCountFlags = [.live, .config, .maximum]
         guard flags.isSubset(of: known) else { throw unsupportedFlags(flags.rawValue, "testDomainGetVcpusFlags") }
-        let affect = DomainAffect(rawValue: flags.rawValue & (DomainAffect.live.rawValue | DomainAffect.config.rawValue))
+        let affect = DomainAffect(
+            rawValue: flags.rawValue & (DomainAffect.live.rawValue | DomainAffect.config.rawValue))
         let (position, live) = try oneDefinition(uuid, affect)
         let definition = read(position, live: live)
         return flags.contains(.maximum) ? definition.vcpu.count : definition.vcpu.currentCount

@@ -35,7 +35,8 @@ enum TuningCommands {
             CommonOptions.domain(),
             OptionDefinition(
                 "mode", .string,
-                "NUMA mode, one of strict, preferred and interleave \nor a number from the virDomainNumatuneMemMode enum"),
+                "NUMA mode, one of strict, preferred and interleave \n"
+                    + "or a number from the virDomainNumatuneMemMode enum"),
             OptionDefinition("nodeset", .string, "NUMA node selections to set"),
             config, live, current, CommonOptions.json,
         ], supportsJSON: true, handler: numatuneCommand)
@@ -118,7 +119,8 @@ enum TuningCommands {
         countFlags.insert(.maximum)
         guard let count = try VCPUCommands.collectCount(context, domain, countFlags, checkState: true) else {
             throw CommandFailure(
-                flags.contains(.live) ? "cannot get vcpupin for offline domain" : "cannot get vcpupin for transient domain")
+                flags.contains(.live)
+                    ? "cannot get vcpupin for offline domain" : "cannot get vcpupin for transient domain")
         }
         if let vcpu, vcpu >= count {
             let live = flags.contains(.live) || (!flags.contains(.config) && domain.id != nil)

@@ -110,7 +110,8 @@ enum VCPUCommands {
         ] {
             guard let value, value > 0 else { continue }
             let number = String(value)
-            out += which.padding(12) + " " + state.padding(12) + " "
+            out +=
+                which.padding(12) + " " + state.padding(12) + " "
                 + String(repeating: " ", count: max(0, 3 - number.count)) + number + "\n"
         }
         context.print(out)
