@@ -42,14 +42,16 @@ extension HypervisorConfigurationResolver {
         }
     }
 
-    /// `cpuset.mems` of the domain: the nodeset of a strict or restrictive `<numatune><memory>`. Restrictive relies
-    /// on it alone (the guest RAM keeps the default policy), as libvirt means it.
+    /// `cpuset.mems` of the domain: the nodeset of a strict or restrictive `<numatune><memory>`, with every
+    /// `<memnode>` nodeset added (a guest cell bound elsewhere must still be allowed its nodes). Restrictive relies
+    /// on it alone (the guest RAM keeps the default policy), as libvirt means it. Preferred and interleave
+    /// confine nothing; neither does a nodeset chosen at start (`placement='auto'`).
     private func memoryNodes() -> CPUSet? {
-        guard let memory = definition.numatune?.memory else { return nil }
-        let mode = memory.mode ?? .strict
-        switch mode {
-        case .strict: return memory.nodeset
-        case .restrictive: return memory.nodeset  // the parser requires one with static placement
+        guard let numatune = definition.numatune, let memory = numatune.memory else { return nil }
+        switch memory.mode ?? .strict {
+        case .strict, .restrictive:
+            guard let nodes = memory.nodeset else { return nil }
+            return numatune.memnodes.reduce(nodes) { $0.union($1.nodeset) }
         case .preferred, .interleave: return nil
         }
     }
