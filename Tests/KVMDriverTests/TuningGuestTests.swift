@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Host
+import KVM
 import Testing
 import VirtBase
 import VirtCore
@@ -344,6 +345,16 @@ struct TuningResolverTests {
         #expect(
             tuning.vcpuSchedules == [ThreadSchedule(policy: .idle), ThreadSchedule(policy: .rr, priority: 5)])
         #expect(tuning.cgroupRoot == "/cg" && tuning.groupName == "swift-virt-tuned" && tuning.partition == "machine")
+    }
+
+    @Test func guestCellsBoundElsewhereStayAllowed() throws {
+        let resolver = try Self.resolver(
+            """
+            <cpu><numa><cell id='0' cpus='0' memory='8192'/><cell id='1' cpus='1' memory='8192'/></numa></cpu>
+            <numatune><memory mode='strict' nodeset='0'/><memnode cellid='1' mode='preferred' nodeset='2'/></numatune>
+            """)
+        let tuning = try resolver.tuning(groupName: "g", cgroupRoot: "/cg", placement: PlacementConfiguration())
+        #expect(tuning.mems == CPUSet([0, 2]))
     }
 
     @Test func aPlainDomainGetsItsGroupsButNeedsNone() throws {
