@@ -65,14 +65,17 @@ struct TuningGuestTests {
                 || FileManager.default.fileExists(atPath: directory("cpuset"))
         }
 
-        func hypervisorPID() throws -> Int32 {
-            let text = try String(contentsOfFile: root.path + "/run/\(name).pid", encoding: .utf8)
-            return try #require(Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+        /// The hypervisor's pid from its pid file, if the file holds one now (a restart rewrites it).
+        func findHypervisorPID() -> Int32? {
+            let text = try? String(contentsOfFile: root.path + "/run/\(name).pid", encoding: .utf8)
+            return text.flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         }
+
+        func hypervisorPID() throws -> Int32 { try #require(findHypervisorPID()) }
 
         /// Thread id → (comm, Cpus_allowed_list, policy number) of every thread of the hypervisor.
         func threads() throws -> [Int32: (name: String, cpus: String, policy: Int)] {
-            let pid = try hypervisorPID()
+            guard let pid = findHypervisorPID() else { throw POSIXError(.ESRCH) }
             var result: [Int32: (name: String, cpus: String, policy: Int)] = [:]
             for tid in try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") {
                 guard let id = Int32(tid),
@@ -89,9 +92,12 @@ struct TuningGuestTests {
             return result
         }
 
-        func vcpuThread(_ index: Int) throws -> Int32 {
-            try #require(try threads().first { $0.value.name == "vcpu\(index)" }?.key)
+        /// The thread id of vCPU `index`, if the hypervisor has that thread now.
+        func findVCPUThread(_ index: Int) -> Int32? {
+            (try? threads())?.first { $0.value.name == "vcpu\(index)" }?.key
         }
+
+        func vcpuThread(_ index: Int) throws -> Int32 { try #require(findVCPUThread(index)) }
 
         func cleanUp() {
             try? connection.destroy(uuid)
@@ -284,7 +290,7 @@ struct TuningGuestTests {
         let deadline = Date().addingTimeInterval(10)
         var after = before
         while Date() < deadline {
-            if let pid = try? domain.hypervisorPID(), pid != before, (try? domain.threads().count) ?? 0 > 2 {
+            if let pid = domain.findHypervisorPID(), pid != before, (try? domain.threads().count) ?? 0 > 2 {
                 after = pid
                 break
             }
@@ -295,7 +301,7 @@ struct TuningGuestTests {
         var vcpu0: Int32 = 0
         var placed = false
         while Date() < deadline && !placed {
-            vcpu0 = (try? domain.vcpuThread(0)) ?? 0
+            vcpu0 = domain.findVCPUThread(0) ?? 0
             placed = vcpu0 != 0 && (try? domain.tasks("cpu", "vcpu0")) == [vcpu0]
             if !placed { usleep(20_000) }
         }
