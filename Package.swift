@@ -58,7 +58,7 @@ let package = Package(
                           ]),
         // virt-kvm is exec'd twice per guest start: the standard library linked in saves the dynamic loading of
         // the Swift runtime each time (docs/performance.md).
-        .executableTarget(name: "virt-kvm", dependencies: ["KVM", "Locking", "VirtBase", "CVirtShims"], swiftSettings: strict,
+        .executableTarget(name: "virt-kvm", dependencies: ["KVM", "Host", "Locking", "VirtBase", "CVirtShims"], swiftSettings: strict,
                           linkerSettings: [
                             .unsafeFlags(["-static-stdlib"]),
                             // FoundationEssentials.a needs these two, which -static-stdlib does not name.

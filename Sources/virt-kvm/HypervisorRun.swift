@@ -13,6 +13,9 @@ struct HypervisorRun {
     let files: RunFiles
     let monitorFD: Int32
     let paused: Bool
+    /// Runs right after the fork, before the hypervisor gets its configuration (the supervisor places it in its
+    /// cgroup there); an error kills the child and fails the run.
+    var afterSpawn: ((Int32) throws(VirtError) -> Void)? = nil
 
     /// How one run ended.
     struct Outcome {
@@ -68,6 +71,15 @@ struct HypervisorRun {
             do {
                 pid = try ChildProcess.spawn("/proc/self/exe", arguments, options: options)
             } catch {
+                close(config.write)
+                close(report.read)
+                throw error
+            }
+            do {
+                try afterSpawn?(pid)
+            } catch {
+                kill(pid, SIGKILL)
+                _ = try? ChildProcess.wait(pid)
                 close(config.write)
                 close(report.read)
                 throw error

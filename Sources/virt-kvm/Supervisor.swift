@@ -14,6 +14,8 @@ final class Supervisor {
     private var readyFD: Int32?
     /// The domain's disk leases, held for its whole life (nil: nothing to lease).
     private var leases: DomainLeases?
+    /// cgroups and vCPU policies (`Supervisor+Tuning`).
+    private var tuning: SupervisorTuning?
     private var files: RunFiles { configuration.runFiles }
     private var name: String { configuration.hypervisor.name }
 
@@ -51,6 +53,7 @@ final class Supervisor {
         // sVirt: disks are relabelled here, after the leases and before the hypervisor starts.
         do {
             SmallFile.remove(files.statusFile)
+            tuning = try SupervisorTuning.prepare(configuration)
             let socketDirectory = String(
                 files.monitorSocket[..<(files.monitorSocket.lastIndex(of: "/") ?? files.monitorSocket.startIndex)])
             if !socketDirectory.isEmpty && socketDirectory != files.runDirectory {
@@ -66,6 +69,7 @@ final class Supervisor {
             return 1
         }
         let status = superviseRuns(listener)
+        tuning?.remove()
         writeStatus(status)
         if readyFD != nil { finishLaunch(error: status.detail) }
         // Leases go last, once the status is written (and labels restored).
@@ -83,12 +87,21 @@ final class Supervisor {
         var restarts = 0
         while true {
             let first = restarts == 0
+            let userPaused = first && configuration.startPaused
             let run = HypervisorRun(
                 configuration: configuration, files: files, monitorFD: listener.descriptor,
-                paused: first && configuration.startPaused)
+                paused: userPaused || tuning?.startsPaused == true, afterSpawn: tuning?.placeHypervisor)
             let outcome = run.execute { hypervisor in
                 log("hypervisor \(hypervisor.map { String($0.pid) } ?? "?") is ready")
+                if let tuning, let pid = hypervisor?.pid,
+                    !tuning.placeVCPUs(hypervisor: pid, resume: tuning.startsPaused && !userPaused)
+                {
+                    return
+                }
                 if first { finishLaunch(hypervisor: hypervisor) }
+            }
+            if let failure = tuning?.failure {
+                return DomainExitStatus(reason: .failed, detail: failure, restarts: restarts, epochSeconds: now())
             }
             SmallFile.remove(files.hypervisorPIDFile)
             var decision = LifecyclePolicy(configuration: configuration).decide(outcome)

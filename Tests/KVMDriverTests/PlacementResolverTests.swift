@@ -126,10 +126,8 @@ struct PlacementResolverTests {
     @Test(
         "tuning the hypervisor cannot apply is refused, never silently dropped",
         arguments: [
-            ("<cputune><shares>2048</shares></cputune>", "<cputune><shares> needs the CPU cgroup controller"),
-            ("<cputune><period>100000</period><quota>50000</quota></cputune>", "<cputune><period> needs the CPU cgroup"),
-            ("<cputune><emulator_quota>50000</emulator_quota></cputune>", "<cputune><emulator_quota> needs"),
-            ("<cputune><vcpusched vcpus='0' scheduler='fifo' priority='1'/></cputune>", "<vcpusched>"),
+            ("<iothreads>1</iothreads><cputune><iothreadpin iothread='1' cpuset='0'/></cputune>", "<iothreadpin"),
+            ("<iothreads>2</iothreads>", "<iothreads>2</iothreads> is not supported"),
         ])
     func unappliedTuningIsRefused(tuning: String, expected: String) {
         let message = Self.refusal(tuning)

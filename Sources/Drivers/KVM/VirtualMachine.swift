@@ -157,9 +157,9 @@ public final class VirtualMachine: @unchecked Sendable {
             throw SystemCall.error("sigaction(SIGRTMIN)", "domain '\(configuration.name)'")
         }
         threadIDs = Array(repeating: 0, count: vcpus.count)
-        if configuration.placement.emulatorCPUs != nil, let first = vcpus.first {
-            primeKVMWorkers(first)
-        }
+        // Always: the worker then belongs with the emulator threads, on their CPUs and in the supervisor's
+        // `emulator` cgroup, whatever vCPU enters KVM_RUN first.
+        if let first = vcpus.first { primeKVMWorkers(first) }
         for vcpu in vcpus {
             let thread = try OSThread(name: "vcpu\(vcpu.index)") { [self] in runVCPU(vcpu) }
             control.locked { threads.append(thread) }

@@ -25,27 +25,18 @@ extension HypervisorConfigurationResolver {
             memoryPolicy: policy)
     }
 
-    /// Tuning the hypervisor cannot apply yet is refused, never silently dropped: a start that asked for a CPU
-    /// quota must not run without one.
+    /// Tuning the hypervisor cannot apply yet is refused, never silently dropped. (CPU shares, period, quota and
+    /// `<vcpusched>` are the supervisor's: `HypervisorConfigurationResolver+Tuning`.)
     private func refuseUnappliedTuning() throws {
-        if let tune = definition.cputune {
-            let cgroupSettings: [(String, Bool)] = [
-                ("shares", tune.shares != nil), ("period", tune.period != nil), ("quota", tune.quota != nil),
-                ("emulator_period", tune.emulatorPeriod != nil), ("emulator_quota", tune.emulatorQuota != nil),
-            ]
-            if let (name, _) = cgroupSettings.first(where: { $0.1 }) {
-                throw unsupported(
-                    "<cputune><\(name)> needs the CPU cgroup controller, which the kvm:// driver does not drive yet; "
-                        + "remove it to start the domain")
-            }
-            if let pin = tune.iothreadpins.first {
-                throw unsupported(
-                    "<iothreadpin iothread='\(pin.iothread)'> is not supported: the embedded hypervisor serves disks "
-                        + "on its vCPU threads and has no I/O threads")
-            }
-            if !tune.vcpuscheds.isEmpty {
-                throw unsupported("<vcpusched> (real-time vCPU scheduling) is not supported yet; remove it")
-            }
+        if let pin = definition.cputune?.iothreadpins.first {
+            throw unsupported(
+                "<iothreadpin iothread='\(pin.iothread)'> is not supported: the embedded hypervisor serves disks "
+                    + "on its vCPU threads and has no I/O threads")
+        }
+        if let iothreads = definition.iothreads, iothreads > 0 {
+            throw unsupported(
+                "<iothreads>\(iothreads)</iothreads> is not supported: the embedded hypervisor serves disks on its "
+                    + "vCPU threads and has no I/O threads; remove <iothreads>")
         }
     }
 

@@ -35,6 +35,7 @@ extension KVMDriver {
             guard let domain = try store.summary(.uuid(status.uuid)) else { continue }
             guard let process = process(of: status, name: domain.name) else {
                 try store.markInactive(status.uuid, reason: .shutoffCrashed)
+                removeLeftoverCGroups(domain.name, uuid: status.uuid)
                 continue
             }
             switch process.liveness() {
@@ -46,6 +47,7 @@ extension KVMDriver {
                 try foldLockFailurePause(status, name: domain.name)
             case .ended(let exit):
                 try store.markInactive(status.uuid, reason: Self.stateReason(exit.reason))
+                removeLeftoverCGroups(domain.name, uuid: status.uuid)
             }
         }
     }
@@ -89,7 +91,7 @@ extension KVMDriver {
         if resolver.needsHostTopology {
             automaticNodes = try resolver.applyHost(HostTopology.read(root: hostRoot), to: &hypervisor)
         }
-        let configuration = SupervisorConfiguration(
+        var configuration = SupervisorConfiguration(
             runFiles: runFiles(name: domain.name, uuid: uuid),
             onPoweroff: try exitAction(definition.onPoweroff, "on_poweroff", definition.name),
             onReboot: try exitAction(definition.onReboot, "on_reboot", definition.name),
@@ -98,8 +100,15 @@ extension KVMDriver {
             monitorClientUIDs: [],
             hypervisor: hypervisor,
             leases: try leaseSettings(for: definition))
+        configuration.tuning = try tuningConfiguration(resolver, name: domain.name, placement: hypervisor.placement)
         try truncateConsoleFiles(definition)
-        let (process, status) = try DomainProcess.startReportingStatus(configuration)
+        let (process, status): (DomainProcess, MonitorStatus?)
+        do {
+            (process, status) = try DomainProcess.startReportingStatus(configuration)
+        } catch {
+            removeLeftoverCGroups(domain.name, uuid: uuid)
+            throw error
+        }
         do {
             var live = definition
             if let nodes = automaticNodes { live.showAutomaticPlacement(nodes) }
@@ -113,6 +122,7 @@ extension KVMDriver {
         } catch {
             // Recording failed (a concurrent start recorded first): nothing may run unrecorded.
             _ = process.destroy()
+            removeLeftoverCGroups(domain.name, uuid: uuid)
             throw error
         }
     }
@@ -164,6 +174,7 @@ extension KVMDriver {
         let (_, process) = try runningProcess(uuid)
         // A guest that ended on its own just before the destroy keeps the reason it ended with.
         try store.markInactive(uuid, reason: Self.stateReason(process.destroy().reason))
+        removeLeftoverCGroups(process.runFiles.name, uuid: uuid)
     }
 
     func rebootDomain(_ uuid: UUID) throws {

@@ -12,7 +12,7 @@ public final class TestDriver: Driver {
     /// `0.0.2`.
     public let hypervisorVersion = TestDefaults.hypervisorVersion
 
-    private var domains: [TestDomain]
+    var domains: [TestDomain]
     /// The next id to hand out: the predefined domain took 1.
     private var nextID = 2
 
@@ -39,7 +39,7 @@ public final class TestDriver: Driver {
 
     public func lookup(_ key: DomainLookupKey) throws -> DomainSummary { domains[try index(key)].summary }
 
-    private func index(_ key: DomainLookupKey) throws -> Int {
+    func index(_ key: DomainLookupKey) throws -> Int {
         let found: Int? =
             switch key {
             case .name(let name): domains.firstIndex { $0.definition.name == name }

@@ -47,6 +47,7 @@ extension CommandTable {
                 OptionDefinition(
                     "lax", .bool, "drop unknown elements and attributes (libvirt's behaviour), listing them"),
             ], handler: DomainEditor.edit),
+        TuningCommands.numatune,
         lifecycle(
             "reboot", "reboot a domain", "Run a reboot command in the target domain.",
             handler: DomainCommands.reboot),
@@ -56,6 +57,7 @@ extension CommandTable {
         lifecycle(
             "resume", "resume a domain", "Resume a previously suspended domain.",
             handler: DomainCommands.resume),
+        VCPUCommands.schedinfo,
         lifecycle(
             "shutdown", "gracefully shutdown a domain", "Run shutdown in the target domain.",
             handler: DomainCommands.shutdown),
@@ -76,6 +78,10 @@ extension CommandTable {
         lifecycle(
             "undefine", "undefine a domain", "Undefine an inactive domain, or convert persistent to transient.",
             handler: DomainCommands.undefine),
+        VCPUCommands.vcpucount,
+        VCPUCommands.vcpuinfo,
+        TuningCommands.vcpupin,
+        TuningCommands.emulatorpin,
     ]
 
     private static func lifecycle(

@@ -20,6 +20,8 @@ public struct SupervisorConfiguration: Codable, Sendable, Equatable {
     public var hypervisor: HypervisorConfiguration
     /// The disk leases to take before anything else (nil: `lock_manager = "nop"`, or nothing to lease).
     public var leases: SupervisorLeases?
+    /// cgroups and vCPU scheduling the supervisor applies (`Supervisor+Tuning`); nil applies none.
+    public var tuning: TuningConfiguration? = nil
 
     /// A configuration; actions default to libvirt's (`destroy`, `restart`, `destroy`).
     public init(

@@ -1,0 +1,193 @@
+import Host
+import KVM
+import VirtBase
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The supervisor's part of `<cputune>`, `<numatune>` and `<vcpusched>`: the domain's cgroups and the vCPU
+/// threads' scheduling policy, applied from outside the confined hypervisor.
+///
+/// - Before the first hypervisor: the groups `machine/<name>/{emulator,vcpuN}` are made and their values written
+///   (`prepare`). When the definition asks for cgroup values and the groups cannot be made, the start fails;
+///   otherwise the domain runs without groups and the log says why.
+/// - Right after each fork, before the hypervisor reads its configuration (so before it has a second thread): the
+///   whole process goes into `emulator/` (`placeHypervisor`).
+/// - When the hypervisor reports ready: each vCPU thread goes into `vcpuN/` and gets its policy, then the emulator
+///   group gets its CPUs (not earlier: a vCPU thread pins itself while still in `emulator/`, and a v1 cpuset refuses
+///   CPUs outside it). When vCPUs must not run before that, the hypervisor was started paused and is resumed here
+///   (`placeVCPUs`).
+/// - When the domain ends, before the status file is written: the groups are removed (`remove`).
+final class SupervisorTuning {
+    let configuration: TuningConfiguration
+    let domain: String
+    let vcpus: Int
+    let monitorSocket: String
+    /// The groups, once made; nil when the host has none usable and the definition did not need them.
+    private(set) var cgroup: DomainCGroup?
+    /// Why the last run's placement failed; the supervisor ends the domain `failed` with it.
+    private(set) var failure: String?
+
+    private init(configuration: TuningConfiguration, supervisor: SupervisorConfiguration) {
+        self.configuration = configuration
+        domain = supervisor.hypervisor.name
+        vcpus = supervisor.hypervisor.vcpus
+        monitorSocket = supervisor.runFiles.monitorSocket
+    }
+
+    /// Makes the domain's groups and writes their values; nil when the configuration has no tuning. Throws (after
+    /// removing what it made) when the definition needs cgroups that cannot be had.
+    static func prepare(_ supervisor: SupervisorConfiguration) throws(VirtError) -> SupervisorTuning? {
+        guard let configuration = supervisor.tuning else { return nil }
+        let tuning = SupervisorTuning(configuration: configuration, supervisor: supervisor)
+        try tuning.makeGroups()
+        return tuning
+    }
+
+    /// Whether the hypervisor must start paused: vCPUs with limits or a policy run no guest instruction before
+    /// they are placed.
+    var startsPaused: Bool { configuration.placesBeforeRunning }
+
+    private func makeGroups() throws(VirtError) {
+        guard let host = CGroupHost.detect(root: configuration.cgroupRoot) else {
+            try unavailable("no cgroup hierarchy with the cpu or cpuset controller under '\(configuration.cgroupRoot)'")
+            return
+        }
+        let group = configuration.cgroup(host: host, vcpus: vcpus)
+        do {
+            try group.create()
+        } catch {
+            try unavailable("cannot create its cgroups: \(error.message)")
+            return
+        }
+        do {
+            try write(group)
+        } catch {
+            try? group.remove(timeoutMilliseconds: 0)
+            throw VirtError(error.code, .kvm, "cannot start domain '\(domain)': \(error.message)", errno: error.errno)
+        }
+        cgroup = group
+        log("cgroups '\(group.relativePath(.domain))' ready (\(host.summary))")
+    }
+
+    /// A host without usable cgroups: an error when the definition needs them, a log line otherwise.
+    private func unavailable(_ why: String) throws(VirtError) {
+        if configuration.required {
+            throw VirtError(
+                .operationFailed, .kvm,
+                "cannot start domain '\(domain)': its <cputune>/<numatune> values need cgroups, but the supervisor has "
+                    + "\(why)")
+        }
+        log("running without cgroups: \(why)")
+    }
+
+    /// Writes every value the definition gives into the fresh groups.
+    private func write(_ group: DomainCGroup) throws(VirtError) {
+        if let shares = configuration.shares { try group.setShares(shares) }
+        if configuration.vcpuPeriod != nil || configuration.vcpuQuota != nil {
+            for index in 0..<vcpus {
+                try group.setBandwidth(
+                    period: configuration.vcpuPeriod, quota: configuration.vcpuQuota, for: .vcpu(index))
+            }
+        }
+        if configuration.emulatorPeriod != nil || configuration.emulatorQuota != nil {
+            try group.setBandwidth(
+                period: configuration.emulatorPeriod, quota: configuration.emulatorQuota, for: .emulator)
+        }
+        if group.host.has(.cpuset) {
+            if let mems = configuration.mems { try group.setMems(mems) }
+            for index in 0..<vcpus where configuration.cpus(forVCPU: index) != nil {
+                try group.setCPUs(configuration.cpus(forVCPU: index), for: .vcpu(index))
+            }
+        }
+        let realTime = (0..<vcpus).filter { configuration.schedule(forVCPU: $0)?.policy.isRealTime == true }
+        if group.host.has(.cpu) { try group.grantRealTimeRuntime(toVCPUs: realTime) }
+    }
+
+    /// Puts the freshly forked hypervisor, all its threads, into `emulator/`.
+    func placeHypervisor(_ pid: Int32) throws(VirtError) {
+        failure = nil
+        guard let cgroup else { return }
+        do {
+            // A restarted run starts again with all of the domain's CPUs in `emulator/` (see the type's notes).
+            if cgroup.host.has(.cpuset) && configuration.emulatorCPUs != nil { try cgroup.setCPUs(nil, for: .emulator) }
+            try cgroup.attachProcess(pid, to: .emulator)
+        } catch {
+            throw VirtError(
+                error.code, .kvm, "cannot place the hypervisor of domain '\(domain)' in its cgroup: \(error.message)",
+                errno: error.errno)
+        }
+    }
+
+    /// Places the vCPU threads of the hypervisor that just reported ready, sets their policies, confines the
+    /// emulator group, and resumes the vCPUs when the supervisor (not the user) paused them. Returns false, with
+    /// `failure` set and the hypervisor killed, when that fails: the run must not go on half placed.
+    func placeVCPUs(hypervisor pid: Int32, resume: Bool) -> Bool {
+        do {
+            try placeVCPUs(resume: resume)
+            return true
+        } catch {
+            failure = error.description
+            log("placing the vCPUs failed: \(error.description); stopping the hypervisor")
+            kill(pid, SIGKILL)
+            return false
+        }
+    }
+
+    private func placeVCPUs(resume: Bool) throws(VirtError) {
+        let needsThreads = cgroup != nil || configuration.vcpuSchedules.contains { $0 != nil }
+        guard needsThreads || resume else { return }
+        let monitor = FrameClient(
+            path: monitorSocket, what: "the monitor of domain '\(domain)'", domain: .kvm, timeoutMilliseconds: 5_000)
+        defer { monitor.close() }
+        if needsThreads {
+            let threads = try monitor.call(
+                MonitorMethod.vcpuThreads.rawValue, WireEmpty(), returning: MonitorVCPUThreads.self
+            ).threadIDs
+            for (index, tid) in threads.enumerated() {
+                if let cgroup {
+                    do {
+                        try cgroup.attachThread(tid, to: .vcpu(index))
+                    } catch {
+                        throw VirtError(
+                            error.code, .kvm,
+                            "cannot move vCPU \(index) (thread \(tid)) of domain '\(domain)' into "
+                                + "its cgroup: \(error.message)", errno: error.errno)
+                    }
+                }
+                if let schedule = configuration.schedule(forVCPU: index) {
+                    do {
+                        try ThreadScheduler.set(schedule, thread: tid)
+                    } catch {
+                        throw VirtError(
+                            error.code, .kvm, "<vcpusched> of vCPU \(index) of domain '\(domain)': \(error.message)",
+                            errno: error.errno)
+                    }
+                }
+            }
+            if let cgroup, cgroup.host.has(.cpuset), let emulator = configuration.emulatorCPUs {
+                try cgroup.setCPUs(emulator, for: .emulator)
+            }
+        }
+        if resume {
+            _ = try monitor.call(MonitorMethod.resume.rawValue, WireEmpty(), returning: MonitorStatus.self)
+        }
+    }
+
+    /// Removes the groups (the hypervisor has been reaped, so they are empty). Failures are logged: the next
+    /// management call's reconciliation tries again.
+    func remove() {
+        guard let cgroup else { return }
+        do {
+            try cgroup.remove()
+            self.cgroup = nil
+        } catch {
+            log("cannot remove the cgroups of domain '\(domain)': \(error.description)")
+        }
+    }
+
+    private func log(_ message: String) {
+        printError("\(DomainExitStatus.iso8601(Int(time(nil)))) supervisor \(getpid()): \(message)")
+    }
+}
