@@ -12,8 +12,14 @@ import VirtBase
 /// - Before the first hypervisor: the groups `machine/<name>/{emulator,vcpuN}` are made and their values written
 ///   (`prepare`). When the definition asks for cgroup values and the groups cannot be made, the start fails;
 ///   otherwise the domain runs without groups and the log says why.
-/// - Right after each fork, before the hypervisor reads its configuration (so before it has a second thread): the
-///   whole process goes into `emulator/` (`placeHypervisor`).
+/// - When vCPUs must not run a guest instruction before they are placed (limits, a policy): right after each fork,
+///   before the hypervisor reads its configuration (so before it has a second thread), the whole process goes into
+///   `emulator/` (`placeAfterSpawn`), and the hypervisor starts paused.
+/// - Otherwise the groups only account and confine what the hypervisor's own pinning already does, and the move
+///   waits until the guest runs: a cgroup v1 migration can wait for an RCU grace period (several ms) while it
+///   holds back every fork and thread creation on the host, which would delay the guest's start. The hypervisor
+///   goes into `emulator/` when it reports ready, still before the start returns. (KVM's kernel worker thread,
+///   created with the VM, then stays in the supervisor's group: kernel threads are not moved with a process.)
 /// - When the hypervisor reports ready: each vCPU thread goes into `vcpuN/` and gets its policy, then the emulator
 ///   group gets its CPUs (not earlier: a vCPU thread pins itself while still in `emulator/`, and a v1 cpuset refuses
 ///   CPUs outside it). When vCPUs must not run before that, the hypervisor was started paused and is resumed here
@@ -105,9 +111,14 @@ final class SupervisorTuning {
         if group.host.has(.cpu) { try group.grantRealTimeRuntime(toVCPUs: realTime) }
     }
 
-    /// Puts the freshly forked hypervisor, all its threads, into `emulator/`.
-    func placeHypervisor(_ pid: Int32) throws(VirtError) {
+    /// Right after the fork: puts the hypervisor into `emulator/` when its vCPUs must be placed before they run.
+    func placeAfterSpawn(_ pid: Int32) throws(VirtError) {
         failure = nil
+        if startsPaused { try placeHypervisor(pid) }
+    }
+
+    /// Puts the hypervisor, all its threads, into `emulator/`.
+    private func placeHypervisor(_ pid: Int32) throws(VirtError) {
         guard let cgroup else { return }
         do {
             // A restarted run starts again with all of the domain's CPUs in `emulator/` (see the type's notes).
@@ -125,6 +136,7 @@ final class SupervisorTuning {
     /// `failure` set and the hypervisor killed, when that fails: the run must not go on half placed.
     func placeVCPUs(hypervisor pid: Int32, resume: Bool) -> Bool {
         do {
+            if !startsPaused { try placeHypervisor(pid) }
             try placeVCPUs(resume: resume)
             return true
         } catch {

@@ -90,7 +90,7 @@ final class Supervisor {
             let userPaused = first && configuration.startPaused
             let run = HypervisorRun(
                 configuration: configuration, files: files, monitorFD: listener.descriptor,
-                paused: userPaused || tuning?.startsPaused == true, afterSpawn: tuning?.placeHypervisor)
+                paused: userPaused || tuning?.startsPaused == true, afterSpawn: tuning?.placeAfterSpawn)
             let outcome = run.execute { hypervisor in
                 log("hypervisor \(hypervisor.map { String($0.pid) } ?? "?") is ready")
                 if let tuning, let pid = hypervisor?.pid,
