@@ -73,6 +73,7 @@ public final class VirtualMachine: @unchecked Sendable {
         }
         memory = try GuestMemory(cells: cells, name: name)
         try vm.register(memory: memory)
+        try vm.createInterruptControllers()
 
         let vmRef = vm
         serialBackend = try SerialBackend(configuration.serial, domain: name)
