@@ -50,8 +50,23 @@ final class Supervisor {
             close(lockFD)
             return 1
         }
+        // Leases come first (the locking helper's hook goes here), so a refused start never relabels a disk.
+        let security = SupervisorSecurity(plan: configuration.security, files: files, name: name, log: log)
+        security.describe()
+        do {
+            try security.labelFiles()
+        } catch {
+            log(error.description)
+            writeStatus(DomainExitStatus(reason: .failed, detail: error.description, epochSeconds: now()))
+            finishLaunch(error: error.description)
+            listener.close()
+            SmallFile.remove(files.supervisorPIDFile)
+            close(lockFD)
+            return 1
+        }
         let status = superviseRuns(listener)
         writeStatus(status)
+        security.restoreFiles()
         if readyFD != nil { finishLaunch(error: status.detail) }
         listener.close()
         SmallFile.remove(files.hypervisorPIDFile)

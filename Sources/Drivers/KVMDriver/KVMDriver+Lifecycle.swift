@@ -83,7 +83,7 @@ extension KVMDriver {
         let resolver = HypervisorConfigurationResolver(definition: definition)
         let hypervisor = try resolver.resolve()
         if resolver.asksForPlacement { try resolver.validatePlacement(against: HostTopology.read(root: hostRoot)) }
-        let configuration = SupervisorConfiguration(
+        var configuration = SupervisorConfiguration(
             runFiles: runFiles(name: domain.name, uuid: uuid),
             onPoweroff: try exitAction(definition.onPoweroff, "on_poweroff", definition.name),
             onReboot: try exitAction(definition.onReboot, "on_reboot", definition.name),
@@ -92,10 +92,21 @@ extension KVMDriver {
             monitorClientUIDs: [],
             hypervisor: hypervisor)
         try truncateConsoleFiles(definition)
-        let (process, status) = try DomainProcess.startReportingStatus(configuration)
+        // Labels last: from here on a failure must release the reservation (the supervisor restores files itself).
+        let security = try reserveSecurityPlan(uuid, definition)
+        configuration.security = security
+        let process: DomainProcess
+        let status: MonitorStatus?
+        do {
+            (process, status) = try DomainProcess.startReportingStatus(configuration)
+        } catch {
+            try? store.releaseSecurityLabels(uuid)
+            throw error
+        }
         do {
             var live = definition
             if let pty = status?.serialPTYPath { live.fillSerialPTY(pty) }
+            live.applySecurityLabels(security.labels)
             try store.markActive(
                 RuntimeStatus(
                     uuid: uuid, state: flags.contains(.paused) ? .pausedUser : .booted,
@@ -105,6 +116,7 @@ extension KVMDriver {
         } catch {
             // Recording failed (a concurrent start recorded first): nothing may run unrecorded.
             _ = process.destroy()
+            try? store.releaseSecurityLabels(uuid)
             throw error
         }
     }

@@ -1,3 +1,5 @@
+import Security
+
 /// What the `virt-kvm` supervisor needs to run one domain: where its run files go, what to do when the
 /// guest powers off, resets or crashes, and the hypervisor configuration it hands to each hypervisor it
 /// starts. The kvm:// driver writes it as JSON on the supervisor's stdin (`virt-kvm supervise --config -`).
@@ -18,12 +20,16 @@ public struct SupervisorConfiguration: Codable, Sendable, Equatable {
     public var monitorClientUIDs: [UInt32]
     /// The guest itself.
     public var hypervisor: HypervisorConfiguration
+    /// sVirt: the files to relabel before the first hypervisor starts (restored after the last one), and the
+    /// credentials the hypervisor runs with. Nil: no relabelling and no identity change (the hypervisor still
+    /// runs without capabilities, with `no_new_privs` and the seccomp filter).
+    public var security: HypervisorSecurityPlan?
 
     /// A configuration; actions default to libvirt's (`destroy`, `restart`, `destroy`).
     public init(
         runFiles: RunFiles, onPoweroff: GuestExitAction = .destroy, onReboot: GuestExitAction = .restart,
         onCrash: GuestExitAction = .destroy, startPaused: Bool = false, machine: MachineKind = .kvm,
-        monitorClientUIDs: [UInt32] = [], hypervisor: HypervisorConfiguration
+        monitorClientUIDs: [UInt32] = [], hypervisor: HypervisorConfiguration, security: HypervisorSecurityPlan? = nil
     ) {
         self.runFiles = runFiles
         self.onPoweroff = onPoweroff
@@ -33,6 +39,7 @@ public struct SupervisorConfiguration: Codable, Sendable, Equatable {
         self.machine = machine
         self.monitorClientUIDs = monitorClientUIDs
         self.hypervisor = hypervisor
+        self.security = security
     }
 }
 
