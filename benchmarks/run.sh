@@ -5,13 +5,13 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p benchmarks/results
-all=(xml-throughput virtsh-list-define bench-lock security start-latency guest-memory suspend-resume start-batch)
+all=(xml-throughput virtsh-list-define bench-lock security security-start start-latency guest-memory suspend-resume start-batch)
 selected=("${@:-${all[@]}}")
 status=0
 for name in "${selected[@]}"; do
     script="benchmarks/$name.sh"
     [ -x "$script" ] || { echo "== $name: no $script" >&2; status=1; continue; }
-    if [ "$name" = security ] && [ "$(id -u)" != 0 ]; then
+    if [ "${name%%-*}" = security ] && [ "$(id -u)" != 0 ]; then
         echo "== $name: skipped (labelling files needs root)"
         continue
     fi
