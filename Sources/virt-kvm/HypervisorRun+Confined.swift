@@ -35,9 +35,13 @@ extension HypervisorRun {
     }
 
     /// When the hypervisor died of SIGSYS, the call the seccomp filter refused, from the kernel's audit record
-    /// (`SeccompViolation`); nil for any other end.
-    func seccompViolation(_ termination: ChildProcess.Termination?, pid: Int32) -> String? {
+    /// (`SeccompViolation`; records from before the process started, `startTime` in clock ticks since boot, are an
+    /// earlier process's with the same pid); nil for any other end.
+    func seccompViolation(_ termination: ChildProcess.Termination?, pid: Int32, startTime: UInt64?) -> String? {
         guard termination == .signaled(SIGSYS) else { return nil }
-        return SeccompViolation.find(pid: pid)?.description ?? "a system call the kernel log does not name"
+        let ticks = UInt64(max(sysconf(Int32(_SC_CLK_TCK)), 1))
+        let notBefore = (startTime ?? 0) * 1_000_000 / ticks
+        return SeccompViolation.find(pid: pid, notBeforeMicroseconds: notBefore)?.description
+            ?? "a system call the kernel log does not name"
     }
 }

@@ -103,7 +103,7 @@ struct HypervisorRun {
         }
         close(reportRead)
         outcome.termination = try? ChildProcess.wait(pid)
-        outcome.seccompViolation = seccompViolation(outcome.termination, pid: pid)
+        outcome.seccompViolation = seccompViolation(outcome.termination, pid: pid, startTime: identity?.startTime)
         outcome.terminationRequested = cvirt_termination_requested() != 0
         return outcome
     }

@@ -44,25 +44,31 @@ public struct SeccompViolation: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The kernel log's record of the seccomp kill of `pid`, read from `/dev/kmsg` (needs CAP_SYSLOG or
-    /// `dmesg_restrict = 0`). The kernel's audit thread prints the record shortly after the kill, so the log is
-    /// read again for up to `waitMilliseconds`. Nil when the record cannot be found or read.
-    public static func find(pid: Int32, kmsg: String = "/dev/kmsg", waitMilliseconds: Int = 500) -> SeccompViolation? {
+    /// `dmesg_restrict = 0`). Records older than `notBeforeMicroseconds` (since boot: the process's start) belong to
+    /// an earlier process with the same pid and are skipped. The kernel's audit thread prints the record shortly
+    /// after the kill (and drops it when printk's rate limit is exhausted), so the log is read again for up to
+    /// `waitMilliseconds`. Nil when the record cannot be found or read.
+    public static func find(
+        pid: Int32, notBeforeMicroseconds: UInt64 = 0, kmsg: String = "/dev/kmsg", waitMilliseconds: Int = 500
+    ) -> SeccompViolation? {
         var waited = 0
         while true {
             guard let records = readRecords(kmsg) else { return nil }
-            if let found = records.reversed().lazy.compactMap({ parse($0, pid: pid) }).first { return found }
+            let recent = records.filter { $0.microseconds >= notBeforeMicroseconds }
+            if let found = recent.reversed().lazy.compactMap({ parse($0.text, pid: pid) }).first { return found }
             if waited >= waitMilliseconds { return nil }
             usleep(20_000)
             waited += 20
         }
     }
 
-    /// Every record `/dev/kmsg` still holds (one `read` returns one record), its text after the `;` prefix.
-    private static func readRecords(_ path: String) -> [String]? {
+    /// Every record `/dev/kmsg` still holds (one `read` returns one record): its time stamp (microseconds since
+    /// boot, the third field of the `priority,sequence,microseconds,flags;` prefix) and its text.
+    private static func readRecords(_ path: String) -> [(microseconds: UInt64, text: String)]? {
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var records: [String] = []
+        var records: [(microseconds: UInt64, text: String)] = []
         var buffer = [UInt8](repeating: 0, count: 8192)
         while true {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
@@ -72,11 +78,19 @@ public struct SeccompViolation: Sendable, Equatable, CustomStringConvertible {
                 break
             }
             if count == 0 { break }
-            let text = String(decoding: buffer[0..<count], as: UTF8.self)
-            let message = text.firstIndex(of: ";").map { text[text.index(after: $0)...] } ?? text[...]
-            records.append(String(message.prefix { $0 != "\n" }))
+            records.append(record(String(decoding: buffer[0..<count], as: UTF8.self)))
         }
         return records
+    }
+}
+
+extension SeccompViolation {
+    /// Splits one `/dev/kmsg` record into its time stamp and its first line of text.
+    static func record(_ raw: String) -> (microseconds: UInt64, text: String) {
+        guard let semicolon = raw.firstIndex(of: ";") else { return (0, String(raw.prefix { $0 != "\n" })) }
+        let fields = raw[..<semicolon].split(separator: ",")
+        let microseconds = fields.count > 2 ? UInt64(fields[2]) ?? 0 : 0
+        return (microseconds, String(raw[raw.index(after: semicolon)...].prefix { $0 != "\n" }))
     }
 }
 
