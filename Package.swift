@@ -28,7 +28,8 @@ let package = Package(
             swiftSettings: strict),
 
         // Mechanism modules: plain values in, no VirtCore, no libxml2, no full Foundation.
-        .target(name: "KVM", dependencies: ["VirtBase", "CVirtShims", "Host"], path: "Sources/Drivers/KVM",
+        // KVM's process-layer types (Sources/Drivers/KVM/Process) carry Security's plan to the supervisor.
+        .target(name: "KVM", dependencies: ["VirtBase", "CVirtShims", "Host", "Security"], path: "Sources/Drivers/KVM",
                 swiftSettings: strict),
         .target(name: "Host", dependencies: ["VirtBase", "CVirtShims"], path: "Sources/Drivers/Host",
                 swiftSettings: strict),
@@ -40,7 +41,7 @@ let package = Package(
         // Drivers.
         .target(name: "TestDriver", dependencies: ["VirtCore"], path: "Sources/Drivers/Test",
                 swiftSettings: strict),
-        .target(name: "KVMDriver", dependencies: ["VirtCore", "KVM", "Host", "Locking", "CVirtShims"],
+        .target(name: "KVMDriver", dependencies: ["VirtCore", "KVM", "Host", "Locking", "Security", "CVirtShims"],
                 path: "Sources/Drivers/KVMDriver", swiftSettings: strict),
 
         // Executables (thin mains).
@@ -58,7 +59,7 @@ let package = Package(
                           ]),
         // virt-kvm is exec'd twice per guest start: the standard library linked in saves the dynamic loading of
         // the Swift runtime each time (docs/performance.md).
-        .executableTarget(name: "virt-kvm", dependencies: ["KVM", "Host", "Locking", "VirtBase", "CVirtShims"], swiftSettings: strict,
+        .executableTarget(name: "virt-kvm", dependencies: ["KVM", "Host", "Locking", "Security", "VirtBase", "CVirtShims"], swiftSettings: strict,
                           linkerSettings: [
                             .unsafeFlags(["-static-stdlib"]),
                             // FoundationEssentials.a needs these two, which -static-stdlib does not name.
@@ -86,7 +87,7 @@ let package = Package(
         .testTarget(name: "VirtBaseTests", dependencies: ["VirtBase"], swiftSettings: strict),
         .testTarget(name: "VirtCoreTests", dependencies: ["VirtCore"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "TestDriverTests", dependencies: ["TestDriver", "VirtCore"], swiftSettings: strict),
-        .testTarget(name: "KVMDriverTests", dependencies: ["KVMDriver", "VirtCore", "Locking"], swiftSettings: strict),
+        .testTarget(name: "KVMDriverTests", dependencies: ["KVMDriver", "VirtCore", "Locking", "Security"], swiftSettings: strict),
         .testTarget(name: "KVMTests", dependencies: ["KVM"], exclude: ["Guests"], swiftSettings: strict),
         .testTarget(name: "LockingTests", dependencies: ["Locking", "VirtBase", "virtlockd"], swiftSettings: strict),
         .testTarget(name: "HostTests", dependencies: ["Host"], exclude: ["Fixtures"], swiftSettings: strict),

@@ -5,14 +5,14 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p benchmarks/results
-all=(xml-throughput virtsh-list-define bench-lock security start-latency start-cgroups guest-memory suspend-resume start-batch
+all=(xml-throughput virtsh-list-define bench-lock security security-start start-latency start-cgroups guest-memory suspend-resume start-batch
      hugepage-start)
 selected=("${@:-${all[@]}}")
 status=0
 for name in "${selected[@]}"; do
     script="benchmarks/$name.sh"
     [ -x "$script" ] || { echo "== $name: no $script" >&2; status=1; continue; }
-    if { [ "$name" = security ] || [ "$name" = start-cgroups ]; } && [ "$(id -u)" != 0 ]; then
+    if { [ "${name%%-*}" = security ] || [ "$name" = start-cgroups ]; } && [ "$(id -u)" != 0 ]; then
         echo "== $name: skipped (needs root: file labels, cgroups)"
         continue
     fi

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -22,4 +23,13 @@ int cvirt_open_pty(char *path, size_t capacity) {
         tcsetattr(master, TCSANOW, &attributes);
     }
     return master;
+}
+
+int cvirt_pty_open_peer(int master) {
+#ifdef TIOCGPTPEER
+    return ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+#else
+    errno = ENOTTY;
+    return -1;
+#endif
 }

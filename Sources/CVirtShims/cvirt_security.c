@@ -1,6 +1,7 @@
 // cvirt_security.c: see cvirt_security.h. The child path uses only async-signal-safe calls
-// (open, write, close, setgroups, setresgid, setresuid, prctl, getppid, dup2, fcntl, execve, _exit).
+// (open, write, close, setgroups, setresgid, setresuid, prctl, getppid, dup2, fcntl, close_range, execve, _exit).
 #include "cvirt_security.h"
+#include "cvirt_spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -134,6 +135,9 @@ pid_t cvirt_security_spawn(const char *path, char *const argv[], char *const env
                 cvirt_child_fail(report[1], CVIRT_STAGE_STDIO, errno);
             }
         }
+        // Only the descriptors handed down survive exec (a lease connection, the store, another domain's files
+        // must never reach a guest's hypervisor). The report pipe is close-on-exec already.
+        cvirt_mark_descriptors_cloexec();
         for (int index = 0; index < keep_count; index++) {
             int flags = fcntl(keep_fds[index], F_GETFD);
             if (flags < 0 || fcntl(keep_fds[index], F_SETFD, flags & ~FD_CLOEXEC) != 0)

@@ -28,7 +28,7 @@ static void send_record(int report, int kind, int value) {
 // Runs in the forked child: async-signal-safe calls only. Reports errno through `report` and exits.
 // Marks every descriptor from 3 up close-on-exec, so the new program gets only what it is handed (a caller's
 // database, lock or socket descriptor must not outlive it in a guest's processes). Async-signal-safe.
-static void mark_all_cloexec(void) {
+void cvirt_mark_descriptors_cloexec(void) {
 #ifdef SYS_close_range
     if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
 #endif
@@ -45,7 +45,7 @@ static void mark_all_cloexec(void) {
 
 static void child(int report, pid_t parent, const char *path, char *const argv[], char *const envp[],
                   const struct cvirt_spawn_options *o) {
-    mark_all_cloexec();
+    cvirt_mark_descriptors_cloexec();
     for (int i = 0; o && i < o->keep_count; i++) {
         if (fcntl(o->keep_fds[i], F_SETFD, 0) < 0) goto fail;
     }

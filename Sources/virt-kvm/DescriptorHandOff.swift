@@ -1,3 +1,4 @@
+import CVirtShims
 import KVM
 import VirtBase
 
@@ -41,6 +42,9 @@ struct DescriptorHandOff {
                 self.configuration.disks[index].source = try open(
                     disk.source, disk.readonly ? O_RDONLY : O_RDWR, "disk '\(disk.target)'", name)
             }
+            if configuration.serial.kind == .pty && configuration.serial.source?.fd == nil {
+                self.configuration.serial.source = try allocatePTY(name)
+            }
             if configuration.serial.kind == .file, let source = configuration.serial.source {
                 self.configuration.serial.source = try open(source, O_WRONLY | O_APPEND | O_CREAT, "serial file", name)
             }
@@ -56,6 +60,20 @@ struct DescriptorHandOff {
     /// Closes the supervisor's copies (the hypervisor has its own after exec).
     func closeAll() {
         descriptors.forEach { _ = close($0) }
+    }
+
+    /// A fresh pty for the serial console, its master handed down: the confined hypervisor may not open
+    /// `/dev/ptmx` (nor the slave's path when it waits for a console to drain at the guest's end).
+    private mutating func allocatePTY(_ domain: String) throws(VirtError) -> FileSource {
+        var path = [CChar](repeating: 0, count: 256)
+        let fd = cvirt_open_pty(&path, path.count)
+        guard fd >= 0 else {
+            throw SmallFile.failure(
+                "cannot allocate a pty for the serial console of domain '\(domain)' (is /dev/pts mounted?)")
+        }
+        descriptors.append(fd)
+        let slave = String(decoding: path.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return FileSource(path: slave, fd: fd)
     }
 
     private mutating func open(_ source: FileSource, _ flags: Int32, _ what: String, _ domain: String)

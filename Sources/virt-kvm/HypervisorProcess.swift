@@ -1,5 +1,6 @@
 import CVirtShims
 import KVM
+import Security
 import VirtBase
 
 #if canImport(Glibc)
@@ -21,13 +22,16 @@ struct HypervisorProcess {
         do {
             try writePID()
             let configuration = try readConfiguration()
+            // Everything the confined process needs to know about itself is asked before the filter is on.
+            var allowed = Set(configuration.monitorClientUIDs)
+            allowed.formUnion([0, getuid()])
             let machine = try MachineFactory.make(configuration)
+            // Built from inherited descriptors: confine before any vCPU thread exists, let alone runs.
+            try HypervisorConfinement.apply(rules: configuration.security?.seccompRules ?? SeccompAllowList.hypervisor)
             try machine.start(paused: arguments.paused)
             let shared = SharedMachine(machine: machine)
             let service = MonitorService(
                 machine: shared, vcpus: configuration.hypervisor.vcpus, paused: arguments.paused)
-            var allowed = Set(configuration.monitorClientUIDs)
-            allowed.formUnion([0, getuid()])
             let server = FrameServer(
                 listener: UnixSocketListener(adopting: arguments.monitorFD), allowedUIDs: allowed,
                 handler: service.handle)

@@ -33,6 +33,9 @@ struct HypervisorRun {
         var pid: Int32 = 0
         /// The supervisor was asked to terminate (SIGTERM, SIGINT, SIGHUP) during the run.
         var terminationRequested = false
+        /// The seccomp filter killed the hypervisor: the call, in words (`system call 234 (tgkill)`, or
+        /// `an unknown system call` when the kernel log does not tell).
+        var seccompViolation: String?
     }
 
     /// Starts the hypervisor and follows it to its end; `onReady` runs once it reports ready.
@@ -60,16 +63,14 @@ struct HypervisorRun {
                 "--report-fd", "\(report.write)", "--pid-fd", "\(pidFD)",
             ]
             if paused { arguments.append("--paused") }
-            var options = ChildProcess.Options()
-            options.keep = [config.read, report.write, monitorFD, pidFD] + handOff.descriptors
-            options.parentDeathSignal = SIGKILL
+            let keep = [config.read, report.write, monitorFD, pidFD] + handOff.descriptors
             defer {
                 close(config.read)
                 close(report.write)
                 close(pidFD)
             }
             do {
-                pid = try ChildProcess.spawn("/proc/self/exe", arguments, options: options)
+                pid = try spawnConfined(arguments, keep: keep)
             } catch {
                 close(config.write)
                 close(report.read)
@@ -114,6 +115,7 @@ struct HypervisorRun {
         }
         close(reportRead)
         outcome.termination = try? ChildProcess.wait(pid)
+        outcome.seccompViolation = seccompViolation(outcome.termination, pid: pid, startTime: identity?.startTime)
         outcome.terminationRequested = cvirt_termination_requested() != 0
         return outcome
     }

@@ -44,6 +44,9 @@ struct LifecyclePolicy {
     }
 
     private func describe(_ outcome: HypervisorRun.Outcome) -> String {
-        outcome.termination?.description ?? "ended"
+        if let call = outcome.seccompViolation {
+            return "was killed by signal 31 (SIGSYS) from its seccomp filter: \(call) is not in the allow-list"
+        }
+        return outcome.termination?.description ?? "ended"
     }
 }

@@ -50,9 +50,23 @@ final class Supervisor {
             close(lockFD)
             return 1
         }
-        // sVirt: disks are relabelled here, after the leases and before the hypervisor starts.
+        SmallFile.remove(files.statusFile)
+        // Then the file labels: a refused lease never relabels a disk.
+        let security = SupervisorSecurity(plan: configuration.security, files: files, name: name, log: log)
+        security.describe()
         do {
-            SmallFile.remove(files.statusFile)
+            try security.labelFiles()
+        } catch {
+            log(error.description)
+            writeStatus(DomainExitStatus(reason: .failed, detail: error.description, epochSeconds: now()))
+            finishLaunch(error: error.description)
+            leases?.end()
+            SmallFile.remove(files.supervisorPIDFile)
+            close(lockFD)
+            return 1
+        }
+        // Then the cgroups and the monitor socket.
+        do {
             tuning = try SupervisorTuning.prepare(configuration)
             let socketDirectory = String(
                 files.monitorSocket[..<(files.monitorSocket.lastIndex(of: "/") ?? files.monitorSocket.startIndex)])
@@ -61,7 +75,9 @@ final class Supervisor {
             }
             listener = try UnixSocketListener(path: files.monitorSocket)
         } catch {
+            tuning?.remove()
             writeStatus(DomainExitStatus(reason: .failed, detail: error.description, epochSeconds: now()))
+            security.restoreFiles()
             finishLaunch(error: error.description)
             leases?.end()
             SmallFile.remove(files.supervisorPIDFile)
@@ -71,6 +87,7 @@ final class Supervisor {
         let status = superviseRuns(listener)
         tuning?.remove()
         writeStatus(status)
+        security.restoreFiles()
         if readyFD != nil { finishLaunch(error: status.detail) }
         // Leases go last, once the status is written (and labels restored).
         leases?.end()

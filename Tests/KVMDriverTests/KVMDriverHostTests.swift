@@ -46,15 +46,37 @@ struct KVMDriverHostTests {
         #expect(info.memoryKiB > 0)
     }
 
+    /// With `kvm.conf` absent (the probe: none here, as SELinux is disabled) and with `security_driver = "selinux"`,
+    /// whose `<secmodel>` carries the base label for kvm domains.
     @Test(
         "this host's capabilities validate against libvirt's capability schema",
         .enabled(
             if: FileManager.default.fileExists(atPath: "/usr/share/libvirt/schemas/capability.rng")
                 && FileManager.default.isExecutableFile(atPath: "/usr/bin/xmllint"),
-            "needs libvirt's schemas (libvirt0) and xmllint (libxml2-utils)"))
-    func capabilitiesValidate() throws {
+            "needs libvirt's schemas (libvirt0) and xmllint (libxml2-utils)"),
+        arguments: ["", "security_driver = \"selinux\"\nuser = \"+107\"\ngroup = \"+108\"\n"])
+    func capabilitiesValidate(conf: String) throws {
         let (driver, root) = try driver(hostRoot: nil)
         defer { root.remove() }
+        if !conf.isEmpty {
+            try conf.write(toFile: root.path + "/etc/kvm.conf", atomically: true, encoding: .utf8)
+            let xml = try driver.capabilitiesXML()
+            #expect(
+                xml.contains(
+                    """
+                        <secmodel>
+                          <model>selinux</model>
+                          <doi>0</doi>
+                          <baselabel type='kvm'>system_u:system_r:svirt_t:s0</baselabel>
+                        </secmodel>
+                        <secmodel>
+                          <model>dac</model>
+                          <doi>0</doi>
+                          <baselabel type='kvm'>+107:+108</baselabel>
+                        </secmodel>
+                      </host>
+                    """), "\(xml)")
+        }
         let file = root.path + ".caps.xml"
         try driver.capabilitiesXML().write(toFile: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: file) }

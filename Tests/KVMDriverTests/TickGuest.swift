@@ -8,17 +8,24 @@ enum TickGuest {
         .deletingLastPathComponent().appendingPathComponent("KVMTests/Guests")
 
     /// The built image, or the reason it cannot be had here (printed once; the tests then skip).
-    static let image: (path: String?, reason: String?) = {
+    static let image: (path: String?, reason: String?) = build("ticks")
+
+    /// The `disk` guest of KVMTests (drives every virtio-blk device it finds: reads, writes, a flush, and
+    /// reports each status on COM1), built into the same directory.
+    static let diskImage: (path: String?, reason: String?) = build("disk")
+
+    /// Builds `Guests/<name>.c` into this test process's guest directory.
+    private static func build(_ name: String) -> (path: String?, reason: String?) {
         guard access("/dev/kvm", R_OK | W_OK) == 0 else { return (nil, "/dev/kvm cannot be opened") }
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/gcc") else { return (nil, "gcc is missing") }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swift-virt-tick-\(getpid())")
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        // The image's directory goes when the test process exits.
+        // The images' directory goes when the test process exits.
         atexit {
-            guard let path = TickGuest.image.path else { return }
-            try? FileManager.default.removeItem(at: URL(fileURLWithPath: path).deletingLastPathComponent())
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("swift-virt-tick-\(getpid())")
+            try? FileManager.default.removeItem(at: path)
         }
-        let output = directory.appendingPathComponent("ticks.elf").path
+        let output = directory.appendingPathComponent("\(name).elf").path
         let gcc = Process()
         gcc.executableURL = URL(fileURLWithPath: "/usr/bin/gcc")
         gcc.arguments = [
@@ -26,14 +33,14 @@ enum TickGuest {
             "-Wl,-T," + sourceDirectory.appendingPathComponent("guest.ld").path, "-Wl,--build-id=none",
             "-Wl,--no-warn-rwx-segments", "-o", output,
             sourceDirectory.appendingPathComponent("start.S").path,
-            sourceDirectory.appendingPathComponent("ticks.c").path,
+            sourceDirectory.appendingPathComponent("\(name).c").path,
         ]
         gcc.standardError = FileHandle.nullDevice
         do { try gcc.run() } catch { return (nil, "gcc did not run: \(error)") }
         gcc.waitUntilExit()
         guard gcc.terminationStatus == 0 else { return (nil, "gcc -m32 failed (install gcc-multilib)") }
         return (output, nil)
-    }()
+    }
 
     /// Whether guests can run here; prints why not once.
     static let available: Bool = {

@@ -144,3 +144,29 @@ struct SecurityDocumentationTests {
         #expect(cells.filter { $0.hasPrefix("0x") } == types)
     }
 }
+
+/// Naming the call of a seccomp kill from the kernel's audit record.
+@Suite("Seccomp violations in the kernel log")
+struct SeccompViolationTests {
+    static let record =
+        "5,4711,9186326307,-;audit: type=1326 audit(1795292555.271:436): auid=4294967295 uid=0 gid=0 "
+        + "ses=4294967295 pid=9826 comm=\"exe\" exe=\"/usr/bin/virt-kvm\" sig=31 arch=c000003e syscall=75 "
+        + "compat=0 ip=0x7f4ade0f3507 code=0x80000000\n SUBSYSTEM=audit"
+
+    @Test func aRecordSplitsIntoItsTimeAndText() {
+        let (microseconds, text) = SeccompViolation.record(Self.record)
+        #expect(microseconds == 9_186_326_307)
+        #expect(text.hasPrefix("audit: type=1326 ") && text.hasSuffix("code=0x80000000"))
+    }
+
+    @Test func theRecordOfThePIDNamesTheCall() {
+        let text = SeccompViolation.record(Self.record).text
+        let found = SeccompViolation.parse(text, pid: 9826)
+        #expect(found == SeccompViolation(pid: 9826, number: 75, name: "fdatasync"))
+        #expect(found?.description == "system call 75 (fdatasync)")
+        #expect(SeccompViolation.parse(text, pid: 9827) == nil, "another process's kill")
+        #expect(SeccompViolation.parse("audit: type=1400 pid=9826 syscall=75", pid: 9826) == nil, "not seccomp")
+        let x32 = SeccompViolation.parse("audit: type=1326 pid=5 syscall=1073741863", pid: 5)
+        #expect(x32?.name == nil && x32?.description == "system call 1073741863")
+    }
+}

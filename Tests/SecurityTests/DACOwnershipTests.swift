@@ -27,6 +27,30 @@ struct DACOwnershipTests {
         #expect(rememberedAttributes(disk).isEmpty)
     }
 
+    /// Ownership follows a uid change: a hypervisor that keeps the caller's identity (the embed and session
+    /// default) leaves owners alone, unless a disk names its own DAC label.
+    @Test func noUIDChangeNoChownExceptAPerDiskLabel() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let disk = try directory.file("vda.img", owner: (1234, 5678))
+        let own = try directory.file("vdb.img", owner: (1234, 5678))
+        let manager = try makeManager(user: "+\(geteuid())") { $0.group = "+\(getegid())" }
+        let request = SecurityLabelRequest(
+            domainName: "c",
+            disks: [
+                DiskLabelSpec(path: disk),
+                DiskLabelSpec(path: own, labels: [DeviceLabelSpec(model: "dac", label: "+9:+9")]),
+            ], kernel: try directory.file("vmlinuz"))
+        let labels = try manager.generate(for: request, excluding: [])
+        let plan = try manager.plan(for: request, labels: labels)
+        #expect(plan.files.first { $0.model == "dac" }?.actions == [FileLabelAction(path: own, label: "+9:+9")])
+        #expect(plan.credentials.identity == nil, "no uid change")
+        try plan.labelFiles(selinux: FakeSELinux(isEnabled: false))
+        #expect(owner(disk) == "+1234:+5678" && owner(own) == "+9:+9")
+        #expect(plan.restoreFiles(selinux: FakeSELinux(isEnabled: false)).isEmpty)
+        #expect(owner(own) == "+1234:+5678" && rememberedAttributes(own).isEmpty)
+    }
+
     @Test func rememberRefcountUnderTwoUsers() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

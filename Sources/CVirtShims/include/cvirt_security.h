@@ -53,7 +53,8 @@ enum cvirt_exec_stage {
 int cvirt_security_apply_credentials(const struct cvirt_exec_credentials *creds, int *error_out);
 
 /// fork(), then in the child: reset signal dispositions and the signal mask to the defaults, dup2
-/// `stdio_fds[i]` onto fd i (where not -1), clear FD_CLOEXEC on the `keep_count` descriptors of `keep_fds`,
+/// `stdio_fds[i]` onto fd i (where not -1), mark every other descriptor from 3 up close-on-exec, clear
+/// FD_CLOEXEC on the `keep_count` descriptors of `keep_fds`,
 /// apply `creds`, and execve(path, argv, envp).
 /// The parent learns the child's fate through a close-on-exec pipe: returns the child's pid once exec
 /// succeeded, or -1 with `*stage_out`/`*error_out` naming the failed step (the child is reaped then).

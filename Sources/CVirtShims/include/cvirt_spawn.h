@@ -34,6 +34,10 @@ struct cvirt_spawn_options {
 /// returns -1 with errno set to the child's errno (the child is reaped), so exec errors reach the caller.
 pid_t cvirt_spawn(const char *path, char *const argv[], char *const envp[], const struct cvirt_spawn_options *options);
 
+/// Marks every descriptor from 3 up close-on-exec (close_range, else a loop up to RLIMIT_NOFILE), so a child
+/// execs with only what it is handed. Async-signal-safe: for the child between fork and exec.
+void cvirt_mark_descriptors_cloexec(void);
+
 /// pipe2(fds, O_CLOEXEC): both ends close-on-exec. Returns 0, or -1 with errno set.
 int cvirt_pipe_cloexec(int fds[2]);
 

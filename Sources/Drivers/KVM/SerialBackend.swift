@@ -42,7 +42,9 @@ final class SerialBackend: @unchecked Sendable {
             if source.fd == nil { ownedFDs.append(outputFD) }
         case .pty:
             if let fd = config.source?.fd {
+                // The supervisor allocated the pty and handed its master down; the path names the slave.
                 outputFD = fd
+                ptyPath = config.source.map(\.path).flatMap { $0.isEmpty ? nil : $0 }
             } else {
                 var path = [CChar](repeating: 0, count: 256)
                 let fd = cvirt_open_pty(&path, path.count)
@@ -103,9 +105,12 @@ final class SerialBackend: @unchecked Sendable {
     /// slave's input at hangup), so the guest's last words would be lost. When a console is attached — it
     /// holds a POSIX write lock on the pty, as `virtsh console` does — wait until it has read everything, up
     /// to `drainLimitMicroseconds`; with no console attached, return at once.
+    ///
+    /// The slave is reached through the master (`TIOCGPTPEER`), not its path: by now the hypervisor is confined
+    /// and may not open files.
     func drainPTY() {
-        guard kind == .pty, let ptyPath else { return }
-        let slave = open(ptyPath, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
+        guard kind == .pty, outputFD >= 0 else { return }
+        let slave = cvirt_pty_open_peer(outputFD)
         guard slave >= 0 else { return }
         defer { close(slave) }
         var lock = flock()

@@ -33,7 +33,7 @@ extension KVMDriver {
             }
             return result
         }
-        host.securityModels = [Capabilities.SecurityModel(model: "none", doi: "0")]
+        host.securityModels = try hostSecurityModels()
         var guest = Capabilities.Guest(
             osType: "hvm", arch: topology.arch, wordSize: topology.arch == "x86_64" ? 64 : 32,
             emulator: (try? DomainProcess.locateExecutable()) ?? "virt-kvm", domainTypes: ["kvm"])

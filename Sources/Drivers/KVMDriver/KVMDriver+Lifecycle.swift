@@ -102,17 +102,23 @@ extension KVMDriver {
             leases: try leaseSettings(for: definition))
         configuration.tuning = try tuningConfiguration(resolver, name: domain.name, placement: hypervisor.placement)
         try truncateConsoleFiles(definition)
-        let (process, status): (DomainProcess, MonitorStatus?)
+        // Labels last: from here on a failure must release the reservation (the supervisor restores files itself).
+        let security = try reserveSecurityPlan(uuid, definition)
+        configuration.security = security
+        let process: DomainProcess
+        let status: MonitorStatus?
         do {
             (process, status) = try DomainProcess.startReportingStatus(configuration)
         } catch {
             removeLeftoverCGroups(domain.name, uuid: uuid)
+            try? store.releaseSecurityLabels(uuid)
             throw error
         }
         do {
             var live = definition
             if let nodes = automaticNodes { live.showAutomaticPlacement(nodes) }
             if let pty = status?.serialPTYPath { live.fillSerialPTY(pty) }
+            live.applySecurityLabels(security.labels)
             try store.markActive(
                 RuntimeStatus(
                     uuid: uuid, state: flags.contains(.paused) ? .pausedUser : .booted,
@@ -123,6 +129,7 @@ extension KVMDriver {
             // Recording failed (a concurrent start recorded first): nothing may run unrecorded.
             _ = process.destroy()
             removeLeftoverCGroups(domain.name, uuid: uuid)
+            try? store.releaseSecurityLabels(uuid)
             throw error
         }
     }

@@ -54,7 +54,7 @@ public final class KVMDriver: Driver {
     public func definition(_ uuid: UUID, live: Bool) throws -> DomainDefinition {
         let summary = try store.require(.uuid(uuid))
         if live, summary.id != nil, let xml = try store.runtimeStatus(uuid)?.liveXML {
-            return try parseStored(xml, name: summary.name, what: "live definition")
+            return try parseStored(xml, name: summary.name, what: "live definition", liveStatus: true)
         }
         return try parseStored(try store.definitionXML(uuid), name: summary.name, what: "definition")
     }
@@ -66,11 +66,15 @@ public final class KVMDriver: Driver {
         return DomainInfo(
             osType: definition.os.type, vcpus: definition.vcpu.currentCount,
             cpuTimeNs: summary.id != nil ? cpuTimeNanoseconds(uuid) : 0,
-            maxMemoryKiB: definition.memoryKiB, memoryKiB: definition.currentMemoryKiB)
+            maxMemoryKiB: definition.memoryKiB, memoryKiB: definition.currentMemoryKiB,
+            security: try securityInfo(definition, active: summary.id != nil))
     }
 
-    private func parseStored(_ xml: String, name: String, what: String) throws -> DomainDefinition {
+    private func parseStored(_ xml: String, name: String, what: String, liveStatus: Bool = false) throws
+        -> DomainDefinition
+    {
         var options = DomainXMLParseOptions()
+        options.liveStatus = liveStatus
         options.sourceName = "\(paths.storePath) (domain '\(name)')"
         do {
             return try DomainXML.parse(xml, options: options).definition

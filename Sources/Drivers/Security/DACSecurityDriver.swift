@@ -9,11 +9,17 @@ public struct DACSecurityDriver: SecurityDriver {
     public let identity: DACIdentity
     /// `dynamic_ownership`.
     public let dynamicOwnership: Bool
+    /// The management process's own identity, which the supervisor shares: a hypervisor that keeps it needs no
+    /// file to change owner.
+    public let caller: DACIdentity
     let relabeler: FileRelabeler
 
     /// The driver for `identity`.
-    public init(identity: DACIdentity, settings: SecuritySettings, bootTime: String? = nil) {
+    public init(
+        identity: DACIdentity, settings: SecuritySettings, bootTime: String? = nil, caller: DACIdentity = .caller
+    ) {
         self.identity = identity
+        self.caller = caller
         dynamicOwnership = settings.dynamicOwnership
         relabeler = FileRelabeler(
             remembered: RememberedLabels(
@@ -35,8 +41,9 @@ public struct DACSecurityDriver: SecurityDriver {
         if type == .static, let text = spec?.label {
             owner = try DACIdentity.resolve(label: text, source: "domain '\(request.domainName)' DAC label")
         }
-        let relabel = dynamicOwnership && type != .none && (spec?.relabel ?? (type == .dynamic))
-        // A type='none' DAC label still runs the hypervisor as the configured user; only relabelling is off.
+        // As libvirt: `dynamic_ownership = 0` keeps relabel='yes' in the label and only stops the chown (see
+        // `fileLabelPlan`). A type='none' DAC label still runs the hypervisor as the configured user.
+        let relabel = type != .none && (spec?.relabel ?? (type == .dynamic))
         return DomainSecurityLabel(
             model: model, doi: Self.doi, type: type, relabel: relabel, label: owner.description,
             imageLabel: owner.description, enforcement: .enforcing)
@@ -45,18 +52,23 @@ public struct DACSecurityDriver: SecurityDriver {
     public func fileLabelPlan(
         for request: SecurityLabelRequest, label: DomainSecurityLabel
     ) throws(VirtError) -> [FileLabelAction] {
-        guard label.relabel, let imageLabel = label.imageLabel else { return [] }
+        guard dynamicOwnership, label.relabel, let imageLabel = label.imageLabel else { return [] }
         let owner = try DACIdentity.resolve(label: imageLabel, source: "domain '\(request.domainName)' DAC label")
+        // Ownership follows the uid change (the architecture's rule): a hypervisor that runs as the caller (session
+        // and embed by default) leaves owners alone, except where a disk names its own DAC label.
+        let follows = owner.uid != caller.uid || owner.gid != caller.gid
         var actions: [FileLabelAction] = []
         for disk in request.disks {
             let device = disk.label(for: model, isPrimary: false)
             if device?.relabel == false { continue }
-            let diskOwner = try device?.label.map { (text) throws(VirtError) in
-                try DACIdentity.resolve(label: text, source: "disk '\(disk.path)' DAC label")
+            if let text = device?.label {
+                let diskOwner = try DACIdentity.resolve(label: text, source: "disk '\(disk.path)' DAC label")
+                actions.append(FileLabelAction(path: disk.path, label: diskOwner.description))
+            } else if follows {
+                actions.append(FileLabelAction(path: disk.path, label: owner.description))
             }
-            actions.append(FileLabelAction(path: disk.path, label: (diskOwner ?? owner).description))
         }
-        for path in [request.kernel, request.initrd].compactMap({ $0 }) {
+        for path in [request.kernel, request.initrd].compactMap({ $0 }) where follows {
             actions.append(FileLabelAction(path: path, label: owner.description))
         }
         return actions

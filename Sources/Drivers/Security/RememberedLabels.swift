@@ -43,6 +43,8 @@ struct RememberedLabels: Sendable {
         case restored(String?)
         /// Nothing was remembered: the fallback label (if any) was applied.
         case fellBack(String?)
+        /// Nothing was remembered and the caller asked to leave such files alone.
+        case untouched
     }
 
     /// Labels `path` with `label` for one more user and returns the new reference count.
@@ -83,14 +85,16 @@ struct RememberedLabels: Sendable {
         }
     }
 
-    /// Releases one user of `path`; the last one restores the original label.
+    /// Releases one user of `path`; the last one restores the original label. With `onlyRemembered`, a file
+    /// that carries no remembered label keeps the one it has (reconciliation cannot tell whether a dead
+    /// supervisor labelled it or restored it already, and must not give it the fallback label either way).
     @discardableResult
-    func release(_ path: String) throws(VirtError) -> ReleaseOutcome {
-        guard remember else { return try fallBack(path) }
+    func release(_ path: String, onlyRemembered: Bool = false) throws(VirtError) -> ReleaseOutcome {
+        guard remember else { return onlyRemembered ? .untouched : try fallBack(path) }
         return try FileMetadataLock.withLock(path) { () throws(VirtError) -> ReleaseOutcome in
             guard let countText = try ExtendedAttribute.get(path, countName), let count = Int(countText),
                 let original = try ExtendedAttribute.get(path, originalName)
-            else { return try fallBack(path) }
+            else { return onlyRemembered ? .untouched : try fallBack(path) }
             if count > 1 {
                 try ExtendedAttribute.set(path, countName, String(count - 1))
                 return .stillInUse(count - 1)

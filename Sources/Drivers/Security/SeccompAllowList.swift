@@ -102,6 +102,7 @@ public enum SeccompAllowList {
         SeccompRule("rt_sigaction", "installing handlers (the Swift runtime's crash handler, vCPU kick)"),
         SeccompRule("tgkill", "kicking a vCPU thread out of KVM_RUN (pthread_kill)"),
         SeccompRule("sigaltstack", "alternate signal stacks for threads"),
+        SeccompRule("rt_sigtimedwait", "the termination thread waits for SIGTERM, SIGINT, SIGHUP (sigwait)"),
         SeccompRule("restart_syscall", "the kernel restarts an interrupted sleep through it"),
         // Randomness and exit.
         SeccompRule("getrandom", "Swift's hashing seed and SystemRandomNumberGenerator"),
@@ -113,7 +114,9 @@ public enum SeccompAllowList {
     public static let hypervisorIoctlTypes: [SeccompIoctlType] = [
         SeccompIoctlType(0xAE, "KVMIO: every KVM ioctl (<linux/kvm.h>) on /dev/kvm, the VM and vCPU descriptors"),
         SeccompIoctlType(
-            0x54, "'T': terminal ioctls on the serial pty (TCGETS/TCSETS for raw mode, TIOCGWINSZ, FIONBIO, FIONREAD)"),
+            0x54,
+            "'T': terminal ioctls on the serial pty (TCGETS/TCSETS for raw mode, TIOCGWINSZ, FIONBIO, FIONREAD, "
+                + "TIOCGPTPEER to reach the slave)"),
     ]
 
     /// The distinct names of `rules`, in order.

@@ -67,12 +67,13 @@ struct FileRelabeler {
         }
     }
 
-    /// Releases every file of `actions` (in reverse order), collecting problems instead of stopping.
-    func undo(_ actions: [FileLabelAction]) -> [VirtError] {
+    /// Releases every file of `actions` (in reverse order), collecting problems instead of stopping. With
+    /// `onlyRemembered`, files without a remembered label are left alone (see `RememberedLabels.release`).
+    func undo(_ actions: [FileLabelAction], onlyRemembered: Bool = false) -> [VirtError] {
         var problems: [VirtError] = []
         for action in actions.reversed() {
             do throws(VirtError) {
-                try remembered.release(action.path)
+                try remembered.release(action.path, onlyRemembered: onlyRemembered)
             } catch {
                 problems.append(error)
             }

@@ -10,6 +10,8 @@ public struct SecurityManager: Sendable {
     public let dac: DACSecurityDriver
     /// Things the driver should log at start-up (an explicit selinux driver on a host without SELinux).
     public let warnings: [String]
+    /// `remember_owner` as in force (off for an unprivileged manager).
+    public let rememberOwner: Bool
 
     /// The drivers in labelling order (primary first, DAC second); restoring runs in reverse.
     public var drivers: [any SecurityDriver] { [primary, dac] }
@@ -43,6 +45,7 @@ public struct SecurityManager: Sendable {
         }
         dac = DACSecurityDriver(identity: try settings.resolveIdentity(), settings: settings, bootTime: boot)
         self.warnings = warnings
+        rememberOwner = settings.rememberOwner
     }
 
     /// Generates every model's label for a start. The caller records `categories` of the result in its store

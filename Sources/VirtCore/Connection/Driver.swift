@@ -136,11 +136,15 @@ public struct DomainInfo: Sendable, Equatable {
         public var label: String?
         /// Whether the label is enforced (`(enforcing)`) or only recorded.
         public var enforcing: Bool
-        public init(model: String, doi: String, label: String?, enforcing: Bool) {
+        /// What `dominfo` prints in parentheses after the label: `enforcing`, `permissive`, or `not enforced`
+        /// (a host without the security module: the label is shown, the kernel does not apply it).
+        public var enforcement: String
+        public init(model: String, doi: String, label: String?, enforcing: Bool, enforcement: String? = nil) {
             self.model = model
             self.doi = doi
             self.label = label
             self.enforcing = enforcing
+            self.enforcement = enforcement ?? (enforcing ? "enforcing" : "permissive")
         }
     }
 }

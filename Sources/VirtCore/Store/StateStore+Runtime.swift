@@ -98,10 +98,12 @@ extension StateStore {
     }
 
     /// Records that a domain stopped, with its reason (`shut off (destroyed)`, `shut off (crashed)`, ...):
-    /// the id and process details are cleared, and a transient domain disappears.
+    /// the id and process details are cleared, its sVirt label reservation is released, and a transient domain
+    /// disappears.
     public func markInactive(_ uuid: UUID, reason: DomainStateReason) throws {
         try transaction {
             let domain = try require(.uuid(uuid))
+            try releaseSecurityLabels(uuid)
             if !domain.persistent {
                 try database.run("DELETE FROM domains WHERE uuid = ?", [.text(Self.key(uuid))])
                 return

@@ -52,6 +52,17 @@ enum StoreSchema {
                     updated_at            INTEGER NOT NULL
                 );
                 """),
+        Migration(
+            version: 3, name: "sVirt MCS category reservations",
+            sql: """
+                CREATE TABLE security_reservations (
+                    uuid              TEXT PRIMARY KEY NOT NULL REFERENCES domains(uuid) ON DELETE CASCADE,
+                    categories        TEXT NOT NULL UNIQUE,
+                    owner_pid         INTEGER NOT NULL,
+                    owner_start_time  INTEGER NOT NULL,
+                    reserved_at       INTEGER NOT NULL
+                );
+                """),
     ]
 
     /// The newest schema version this build writes.

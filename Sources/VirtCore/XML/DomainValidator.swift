@@ -123,15 +123,15 @@ public enum DomainValidator {
         }
     }
 
-    /// The security models swift-virt knows.
-    static let securityModels: Set<String> = ["selinux", "dac", "apparmor"]
+    /// The security models swift-virt knows (`none` is the model of libvirt's nop driver, as live XML shows it).
+    static let securityModels: Set<String> = ["selinux", "dac", "apparmor", "none"]
 
     private static func securityLabels(_ definition: DomainDefinition) throws(VirtError) {
         var models = Set<String>()
         for label in definition.seclabels {
             if let model = label.model {
                 guard securityModels.contains(model) else {
-                    throw xml("unknown security model '\(model)'; expected selinux, dac or apparmor")
+                    throw xml("unknown security model '\(model)'; expected selinux, dac, apparmor or none")
                 }
                 guard models.insert(model).inserted else {
                     throw xml("seclabel for model \(model) is already provided")

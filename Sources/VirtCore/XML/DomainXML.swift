@@ -12,6 +12,9 @@ public struct DomainXMLParseOptions: Sendable {
     public var sourceName = "(domain_definition)"
     /// The RelaxNG schema `validateSchema` uses; nil means `DomainXML.schemaPath()` (our `domain.rng`).
     public var schemaPath: String?
+    /// A running domain's live XML as its driver stored it (libvirt's status parse): keep the generated
+    /// `<label>` of dynamic labels and every `<imagelabel>`, which a definition drops as output-only.
+    public var liveStatus = false
     public init() {}
 }
 
@@ -63,6 +66,7 @@ public enum DomainXML {
             throw VirtError(.xmlError, .xml, "\(options.sourceName) has no root element")
         }
         var parser = DomainXMLParser(strict: options.strict, sourceName: options.sourceName)
+        parser.keepGeneratedLabels = options.liveStatus
         var definition = try parser.parseDomain(root)
         try DomainPostParse.apply(&definition, presence: parser.presence)
         try DomainValidator.validate(definition)

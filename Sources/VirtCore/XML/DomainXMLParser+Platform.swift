@@ -170,7 +170,10 @@ extension DomainXMLParser {
         if label.type == nil, text["baselabel"] != nil { label.type = .dynamic }
         // An inactive definition keeps only what the user may set: dynamic labels are generated at start and
         // image labels always are, so those elements (from a live dumpxml) are ignored as libvirt does.
-        if label.type == .static || label.type == SecurityLabel.LabelType.none { label.label = text["label"] }
+        if label.type == .static || label.type == SecurityLabel.LabelType.none || keepGeneratedLabels {
+            label.label = text["label"]
+        }
+        if keepGeneratedLabels { label.imageLabel = text["imagelabel"] }
         label.baseLabel = text["baselabel"]
         return label
     }

@@ -11,6 +11,8 @@ struct DomainXMLParser {
         var currentMemoryKiB: UInt64?
     }
     var presence = Presence()
+    /// Keep the output-only `<label>` of dynamic labels and `<imagelabel>` (live status, not definitions).
+    var keepGeneratedLabels = false
 
     init(strict: Bool, sourceName: String) {
         reader = DomainXMLReader(strict: strict, sourceName: sourceName)

@@ -128,7 +128,7 @@ enum MonitorCommands {
             out += line("Security model:", security.model)
             out += line("Security DOI:", security.doi)
             if let label = security.label {
-                out += line("Security label:", "\(label) (\(security.enforcing ? "enforcing" : "permissive"))")
+                out += line("Security label:", "\(label) (\(security.enforcement))")
             }
         }
         context.print(out)

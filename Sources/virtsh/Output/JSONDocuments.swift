@@ -64,6 +64,7 @@ struct DomainInfoJSON: Encodable {
         var doi: String
         var label: String?
         var enforcing: Bool
+        var enforcement: String
 
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -71,9 +72,10 @@ struct DomainInfoJSON: Encodable {
             try c.encode(doi, forKey: .doi)
             try c.encode(label, forKey: .label)
             try c.encode(enforcing, forKey: .enforcing)
+            try c.encode(enforcement, forKey: .enforcement)
         }
 
-        enum CodingKeys: String, CodingKey { case model, doi, label, enforcing }
+        enum CodingKeys: String, CodingKey { case model, doi, label, enforcing, enforcement }
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -92,7 +94,8 @@ struct DomainInfoJSON: Encodable {
         try c.encode(summary.autostart, forKey: .autostart)
         try c.encode(info.managedSave, forKey: .managedSave)
         let security = info.security.map {
-            Security(model: $0.model, doi: $0.doi, label: $0.label, enforcing: $0.enforcing)
+            Security(
+                model: $0.model, doi: $0.doi, label: $0.label, enforcing: $0.enforcing, enforcement: $0.enforcement)
         }
         try c.encode(security, forKey: .security)
     }

@@ -38,7 +38,10 @@ public struct RunFiles: Codable, Sendable, Equatable {
     public var leasesFile: String { "\(runDirectory)/\(name).leases" }
     /// The supervisor's and hypervisor's log (stdout and stderr), appended.
     public var logFile: String { "\(logDirectory)/\(name).log" }
+    /// The security plan whose file labels are applied: written by the supervisor before it relabels, removed
+    /// once it restored them. Found after the supervisor died, it tells reconciliation to restore them.
+    public var labelsFile: String { "\(runDirectory)/\(name).labels" }
 
     /// Every file a running or ended domain may leave (the status file included).
-    public var all: [String] { [hypervisorPIDFile, supervisorPIDFile, statusFile, monitorSocket, leasesFile] }
+    public var all: [String] { [hypervisorPIDFile, supervisorPIDFile, statusFile, monitorSocket, leasesFile, labelsFile] }
 }

@@ -1,3 +1,5 @@
+import Security
+
 /// What the `virt-kvm` supervisor needs to run one domain: where its run files go, what to do when the
 /// guest powers off, resets or crashes, and the hypervisor configuration it hands to each hypervisor it
 /// starts. The kvm:// driver writes it as JSON on the supervisor's stdin (`virt-kvm supervise --config -`).
@@ -22,12 +24,17 @@ public struct SupervisorConfiguration: Codable, Sendable, Equatable {
     public var leases: SupervisorLeases?
     /// cgroups and vCPU scheduling the supervisor applies (`Supervisor+Tuning`); nil applies none.
     public var tuning: TuningConfiguration? = nil
+    /// sVirt: the files to relabel before the first hypervisor starts (restored after the last one), and the
+    /// credentials the hypervisor runs with. Nil: no relabelling and no identity change (the hypervisor still
+    /// runs without capabilities, with `no_new_privs` and the seccomp filter).
+    public var security: HypervisorSecurityPlan?
 
     /// A configuration; actions default to libvirt's (`destroy`, `restart`, `destroy`).
     public init(
         runFiles: RunFiles, onPoweroff: GuestExitAction = .destroy, onReboot: GuestExitAction = .restart,
         onCrash: GuestExitAction = .destroy, startPaused: Bool = false, machine: MachineKind = .kvm,
-        monitorClientUIDs: [UInt32] = [], hypervisor: HypervisorConfiguration, leases: SupervisorLeases? = nil
+        monitorClientUIDs: [UInt32] = [], hypervisor: HypervisorConfiguration, leases: SupervisorLeases? = nil,
+        security: HypervisorSecurityPlan? = nil
     ) {
         self.runFiles = runFiles
         self.onPoweroff = onPoweroff
@@ -38,6 +45,7 @@ public struct SupervisorConfiguration: Codable, Sendable, Equatable {
         self.monitorClientUIDs = monitorClientUIDs
         self.hypervisor = hypervisor
         self.leases = leases
+        self.security = security
     }
 }
 

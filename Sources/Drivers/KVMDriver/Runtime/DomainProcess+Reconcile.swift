@@ -103,7 +103,8 @@ extension DomainProcess {
         }
     }
 
-    /// Removes the domain's pid files, status file and monitor socket — unless a live supervisor holds
+    /// Restores file labels a dead supervisor left applied, then removes the domain's pid files, status file,
+    /// labels file and monitor socket — unless a live supervisor holds
     /// the domain's pid-file lock (then the files are its own, and nothing is touched). The removal happens
     /// under that lock, so a supervisor starting at the same moment never loses its files. Returns whether
     /// the files were removed.
@@ -112,6 +113,7 @@ extension DomainProcess {
         guard SmallFile.exists(files.runDirectory) else { return true }
         guard let lock = try? PIDFileLock.acquire(files.supervisorPIDFile, create: true) else { return false }
         defer { close(lock) }
+        restoreAbandonedLabels(files)
         files.all.forEach(SmallFile.remove)
         return true
     }
