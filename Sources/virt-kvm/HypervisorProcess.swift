@@ -41,7 +41,9 @@ struct HypervisorProcess {
                 printError("virt-kvm hypervisor \(getpid()): signal \(signal) received; stopping the guest")
                 shared.machine.stop()
             }
-            report(HypervisorReport(event: .ready, serialPTYPath: machine.serialPTYPath))
+            report(
+                HypervisorReport(
+                    event: .ready, serialPTYPath: machine.serialPTYPath, vcpuThreadIDs: machine.vcpuThreadIDs))
             let exit = machine.waitForExit()
             // Answer requests that raced with the guest's end before the process goes away.
             server.stop()

@@ -10,6 +10,8 @@ struct HypervisorReport: Codable, Sendable {
     var event: Event
     /// `ready`: the serial pty, if any.
     var serialPTYPath: String?
+    /// `ready`: the kernel thread id of each vCPU, by index (the supervisor places them in their cgroups).
+    var vcpuThreadIDs: [Int32]?
     /// `exit`: how the guest run ended.
     var guestExit: GuestExit?
     /// `exit`: a `shutdown` request was pending.

@@ -38,8 +38,9 @@ struct HypervisorRun {
         var seccompViolation: String?
     }
 
-    /// Starts the hypervisor and follows it to its end; `onReady` runs once it reports ready.
-    func execute(onReady: (ProcessIdentity?) -> Void) -> Outcome {
+    /// Starts the hypervisor and follows it to its end; `onReady` runs once it reports ready, with its vCPU
+    /// thread ids.
+    func execute(onReady: (ProcessIdentity?, [Int32]) -> Void) -> Outcome {
         var outcome = Outcome()
         let pid: Int32
         let reportRead: Int32
@@ -105,7 +106,7 @@ struct HypervisorRun {
             switch report.event {
             case .ready:
                 outcome.ready = true
-                onReady(identity)
+                onReady(identity, report.vcpuThreadIDs ?? [])
             case .exit:
                 outcome.guestExit = report.guestExit
                 outcome.shutdownRequested = report.shutdownRequested ?? false

@@ -134,10 +134,15 @@ final class SupervisorTuning {
     /// Places the vCPU threads of the hypervisor that just reported ready, sets their policies, confines the
     /// emulator group, and resumes the vCPUs when the supervisor (not the user) paused them. Returns false, with
     /// `failure` set and the hypervisor killed, when that fails: the run must not go on half placed.
-    func placeVCPUs(hypervisor pid: Int32, resume: Bool) -> Bool {
+    /// `threads` are the vCPU thread ids from the hypervisor's ready report. A hypervisor (or vCPU thread) that is
+    /// already gone is no failure: a short guest may end before it is placed, and an ended guest needs no groups.
+    func placeVCPUs(hypervisor pid: Int32, threads: [Int32], resume: Bool) -> Bool {
         do {
             if !startsPaused { try placeHypervisor(pid) }
-            try placeVCPUs(resume: resume)
+            try placeVCPUs(threads: threads, resume: resume)
+            return true
+        } catch where error.errno == ESRCH {
+            log("the hypervisor's guest ended before all its threads were placed: \(error.description)")
             return true
         } catch {
             failure = error.description
@@ -147,16 +152,14 @@ final class SupervisorTuning {
         }
     }
 
-    private func placeVCPUs(resume: Bool) throws(VirtError) {
+    private func placeVCPUs(threads: [Int32], resume: Bool) throws(VirtError) {
         let needsThreads = cgroup != nil || configuration.vcpuSchedules.contains { $0 != nil }
-        guard needsThreads || resume else { return }
-        let monitor = FrameClient(
-            path: monitorSocket, what: "the monitor of domain '\(domain)'", domain: .kvm, timeoutMilliseconds: 5_000)
-        defer { monitor.close() }
         if needsThreads {
-            let threads = try monitor.call(
-                MonitorMethod.vcpuThreads.rawValue, WireEmpty(), returning: MonitorVCPUThreads.self
-            ).threadIDs
+            guard threads.count == vcpus else {
+                throw VirtError(
+                    .internalError, .kvm,
+                    "the hypervisor of domain '\(domain)' reported \(threads.count) vCPU threads for \(vcpus) vCPUs")
+            }
             for (index, tid) in threads.enumerated() {
                 if let cgroup {
                     do {
@@ -183,6 +186,10 @@ final class SupervisorTuning {
             }
         }
         if resume {
+            let monitor = FrameClient(
+                path: monitorSocket, what: "the monitor of domain '\(domain)'", domain: .kvm,
+                timeoutMilliseconds: 5_000)
+            defer { monitor.close() }
             _ = try monitor.call(MonitorMethod.resume.rawValue, WireEmpty(), returning: MonitorStatus.self)
         }
     }

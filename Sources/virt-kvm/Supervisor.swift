@@ -108,10 +108,11 @@ final class Supervisor {
             let run = HypervisorRun(
                 configuration: configuration, files: files, monitorFD: listener.descriptor,
                 paused: userPaused || tuning?.startsPaused == true, afterSpawn: tuning?.placeAfterSpawn)
-            let outcome = run.execute { hypervisor in
+            let outcome = run.execute { hypervisor, vcpuThreads in
                 log("hypervisor \(hypervisor.map { String($0.pid) } ?? "?") is ready")
                 if let tuning, let pid = hypervisor?.pid,
-                    !tuning.placeVCPUs(hypervisor: pid, resume: tuning.startsPaused && !userPaused)
+                    !tuning.placeVCPUs(
+                        hypervisor: pid, threads: vcpuThreads, resume: tuning.startsPaused && !userPaused)
                 {
                     return
                 }
