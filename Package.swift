@@ -84,14 +84,16 @@ let package = Package(
         .executableTarget(name: "bench-vm", dependencies: ["KVM"], path: "benchmarks/bench-vm", swiftSettings: strict),
 
         // Tests: one target per module.
+        // What several test targets share: the freestanding guests' build, the huge page pool lease.
+        .target(name: "VirtTestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "VirtBaseTests", dependencies: ["VirtBase"], swiftSettings: strict),
         .testTarget(name: "VirtCoreTests", dependencies: ["VirtCore"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "TestDriverTests", dependencies: ["TestDriver", "VirtCore"], swiftSettings: strict),
-        .testTarget(name: "KVMDriverTests", dependencies: ["KVMDriver", "VirtCore", "Locking", "Security"], swiftSettings: strict),
-        .testTarget(name: "KVMTests", dependencies: ["KVM"], exclude: ["Guests"], swiftSettings: strict),
+        .testTarget(name: "KVMDriverTests", dependencies: ["KVMDriver", "VirtCore", "Locking", "Security", "VirtTestSupport"], swiftSettings: strict),
+        .testTarget(name: "KVMTests", dependencies: ["KVM", "VirtTestSupport"], exclude: ["Guests"], swiftSettings: strict),
         .testTarget(name: "LockingTests", dependencies: ["Locking", "VirtBase", "virtlockd"], swiftSettings: strict),
-        .testTarget(name: "HostTests", dependencies: ["Host"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "HostTests", dependencies: ["Host", "VirtTestSupport"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "SecurityTests", dependencies: ["Security", "virt-seccomp-probe"], swiftSettings: strict),
-        .testTarget(name: "virtshTests", dependencies: ["VirtCore", "virtsh"], exclude: ["Snapshots"], swiftSettings: strict),
+        .testTarget(name: "virtshTests", dependencies: ["VirtCore", "virtsh", "VirtTestSupport"], exclude: ["Snapshots"], swiftSettings: strict),
     ]
 )

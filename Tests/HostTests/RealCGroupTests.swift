@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 import VirtBase
+import VirtTestSupport
 
 @testable import Host
 
@@ -97,6 +98,8 @@ struct RealCGroupTests {
     }
 
     @Test func realTimePolicyNeedsAndGetsRuntime() throws {
+        let realTime = HostTestLock("realtime")
+        defer { withExtendedLifetime(realTime) {} }
         let group = try group("rt")
         let child = try SleepingChild()
         defer {

@@ -4,6 +4,7 @@ import KVMDriver
 import Testing
 import VirtBase
 import VirtCore
+import VirtTestSupport
 
 /// Guest NUMA cells, memnode, huge pages and automatic placement on a running ticks guest, read back from the
 /// kernel through `/proc` of its hypervisor process (this host has one node: node 0). Needs /dev/kvm and gcc;

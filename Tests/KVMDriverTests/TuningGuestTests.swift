@@ -5,6 +5,7 @@ import KVM
 import Testing
 import VirtBase
 import VirtCore
+import VirtTestSupport
 
 @testable import KVMDriver
 
@@ -107,6 +108,9 @@ struct TuningGuestTests {
 
     @Test("start: values in the cgroup files, every thread in its group, vCPU 1 SCHED_FIFO; destroy removes the groups")
     func startPlacesEveryThread() throws {
+        // vCPU 1 is SCHED_FIFO: its real-time runtime comes from the one host-wide budget.
+        let realTime = HostTestLock("realtime")
+        defer { withExtendedLifetime(realTime) {} }
         let domain = try Running(
             "cg-start",
             tuning: """

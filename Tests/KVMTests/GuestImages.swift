@@ -1,4 +1,5 @@
 import Foundation
+import VirtTestSupport
 
 /// Builds the freestanding test guests in `Guests/` with the system gcc, once per test run, into a temp dir.
 enum GuestImages {
@@ -6,8 +7,7 @@ enum GuestImages {
     static let names = ["hello", "echo", "irqecho", "disk", "reset", "ticks"]
 
     /// Where the sources live (beside this file).
-    static let sourceDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("Guests")
+    static let sourceDirectory = FreestandingGuests.sourceDirectory
 
     /// Why guests cannot be built here, or nil when gcc with 32-bit support works.
     static let unavailableReason: String? = {
@@ -15,30 +15,10 @@ enum GuestImages {
         return built.error
     }()
 
-    /// Where this test process builds the guests.
-    static var buildDirectory: URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent("swift-virt-guests-\(getpid())")
-    }
-
     /// The build result: a directory of `<name>.elf` files, or an error text.
     private static let built: (directory: URL?, error: String?) = {
-        let directory = buildDirectory
-        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        // The images live as long as the test process; remove them when it exits.
-        atexit { try? FileManager.default.removeItem(at: GuestImages.buildDirectory) }
-        for name in names {
-            let result = run(
-                "/usr/bin/gcc",
-                [
-                    "-m32", "-ffreestanding", "-fno-pic", "-fno-stack-protector", "-nostdlib", "-static", "-O1",
-                    "-Wall", "-Werror", "-Wl,-T," + sourceDirectory.appendingPathComponent("guest.ld").path,
-                    "-Wl,--build-id=none", "-Wl,--no-warn-rwx-segments", "-o",
-                    directory.appendingPathComponent("\(name).elf").path,
-                    sourceDirectory.appendingPathComponent("start.S").path,
-                    sourceDirectory.appendingPathComponent("\(name).c").path,
-                ])
-            if result.status != 0 { return (nil, "gcc failed for guest \(name): \(result.output)") }
-        }
+        let directory = FreestandingGuests.scratchDirectory("swift-virt-guests")
+        if let failure = FreestandingGuests.build(names, into: directory) { return (nil, failure) }
         let elf = directory.appendingPathComponent("bzimage.elf").path
         let flat = directory.appendingPathComponent("bzimage.bin").path
         let compiled = run(

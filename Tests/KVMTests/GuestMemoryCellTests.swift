@@ -3,6 +3,7 @@ import Glibc
 import Host
 import Testing
 import VirtBase
+import VirtTestSupport
 
 @testable import KVM
 

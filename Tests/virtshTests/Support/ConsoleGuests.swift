@@ -1,31 +1,15 @@
 import Foundation
 import Glibc
+import VirtTestSupport
 
 /// The `ticks` and `echo` test guests of KVMTests (Tests/KVMTests/Guests), built once per test run with the
 /// system gcc, so virtsh's console tests run real guests through `virt-kvm`.
 enum ConsoleGuests {
-    static let sourceDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("KVMTests/Guests")
-
     /// The directory of the built images, or why guests cannot run here.
     static let built: (directory: String?, reason: String?) = {
-        guard access("/dev/kvm", R_OK | W_OK) == 0 else { return (nil, "/dev/kvm cannot be opened") }
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/gcc") else { return (nil, "gcc is missing") }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("virtsh-guests-\(getpid())")
-        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        atexit { try? FileManager.default.removeItem(atPath: ConsoleGuests.built.directory ?? "") }
-        for guest in ["ticks", "echo"] {
-            let arguments = [
-                "-m32", "-ffreestanding", "-fno-pic", "-fno-stack-protector", "-nostdlib", "-static", "-O1",
-                "-Wl,-T," + sourceDirectory.appendingPathComponent("guest.ld").path, "-Wl,--build-id=none",
-                "-Wl,--no-warn-rwx-segments", "-o", directory.appendingPathComponent("\(guest).elf").path,
-                sourceDirectory.appendingPathComponent("start.S").path,
-                sourceDirectory.appendingPathComponent("\(guest).c").path,
-            ]
-            guard let gcc = try? SpawnedProcess("/usr/bin/gcc", arguments), gcc.wait() == 0 else {
-                return (nil, "gcc -m32 failed to build the \(guest) guest (install gcc-multilib)")
-            }
-        }
+        if let problem = FreestandingGuests.hostProblem { return (nil, problem) }
+        let directory = FreestandingGuests.scratchDirectory("virtsh-guests")
+        if let failure = FreestandingGuests.build(["ticks", "echo"], into: directory) { return (nil, failure) }
         return (directory.path, nil)
     }()
 

@@ -5,34 +5,34 @@ import Testing
 /// Grows this host's pool of one huge page size for a test and gives the pages back. Every test that resizes a
 /// pool takes `/tmp/swift-virt-tests-hugepages.lock` for its whole run, so the counts it reads are its own and
 /// the pool returns to exactly its earlier size.
-final class HugePageLease {
-    let sizeKiB: UInt64
+public final class HugePageLease {
+    public let sizeKiB: UInt64
     /// `nr_hugepages` before the test.
-    let before: Int
+    public let before: Int
     /// The pages the kernel actually added (it may give fewer, e.g. no free 1 GiB of contiguous memory).
-    private(set) var granted = 0
+    public private(set) var granted = 0
     private let lock: Int32
 
     /// The host-wide pool's `nr_hugepages` for `sizeKiB`.
-    static func poolPath(_ sizeKiB: UInt64) -> String { "/sys/kernel/mm/hugepages/hugepages-\(sizeKiB)kB/nr_hugepages" }
+    public static func poolPath(_ sizeKiB: UInt64) -> String { "/sys/kernel/mm/hugepages/hugepages-\(sizeKiB)kB/nr_hugepages" }
 
     /// Whether this process may resize the pool (root, and the pool exists).
-    static func canResize(_ sizeKiB: UInt64) -> Bool {
+    public static func canResize(_ sizeKiB: UInt64) -> Bool {
         geteuid() == 0 && FileManager.default.isWritableFile(atPath: poolPath(sizeKiB))
     }
 
-    static func read(_ path: String) -> Int {
+    public static func read(_ path: String) -> Int {
         Int((try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "")
             ?? 0
     }
 
     /// Free pages of `sizeKiB` host-wide.
-    static func free(_ sizeKiB: UInt64) -> Int {
+    public static func free(_ sizeKiB: UInt64) -> Int {
         read("/sys/kernel/mm/hugepages/hugepages-\(sizeKiB)kB/free_hugepages")
     }
 
     /// Takes the lock and asks the kernel for `count` more pages of `sizeKiB` (0 only takes the lock).
-    init(sizeKiB: UInt64, adding count: Int) throws {
+    public init(sizeKiB: UInt64, adding count: Int) throws {
         self.sizeKiB = sizeKiB
         lock = open("/tmp/swift-virt-tests-hugepages.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         guard lock >= 0, flock(lock, LOCK_EX) == 0 else {
@@ -48,7 +48,7 @@ final class HugePageLease {
 
     /// Puts the pool back to its size before the test (pages still mapped are retried for a while) and releases
     /// the lock; records an issue when it cannot.
-    func release() {
+    public func release() {
         var restored = Self.read(Self.poolPath(sizeKiB)) == before
         for _ in 0..<100 where !restored {
             try? "\(before)\n".write(toFile: Self.poolPath(sizeKiB), atomically: false, encoding: .utf8)
