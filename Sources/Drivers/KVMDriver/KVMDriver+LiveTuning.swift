@@ -177,20 +177,7 @@ extension KVMDriver: TuningDriver {
     /// `cpuset.mems` alone, which change at once (pages already allocated stay where they are). Strict,
     /// preferred and interleave bind the guest RAM with `mbind` at start, which is not redone.
     public func setNumaParameters(_ uuid: UUID, _ parameters: NUMATuneParameters, flags: DomainAffect) throws {
-        var mode: NUMATune.Mode?
-        if let number = parameters.mode {
-            guard let name = NUMATuneParameters.modeName(number), let known = NUMATune.Mode(rawValue: name) else {
-                throw VirtError(.invalidArgument, .kvm, "unsupported numatune mode: '\(number)'")
-            }
-            mode = known
-        }
-        var nodeset: CPUSet?
-        if let text = parameters.nodeset {
-            nodeset = try CPUSet.parsingBitmap(text, size: CPUSet.defaultLimit)
-            if nodeset?.isEmpty == true {
-                throw VirtError(.operationInvalid, .kvm, "Invalid nodeset of 'numatune': \(text)")
-            }
-        }
+        let (mode, nodeset) = try parameters.parsed(for: .kvm)
         let (summary, live, config) = try definitions(uuid, flags)
         if var live {
             guard privileged else {

@@ -95,20 +95,7 @@ extension TestDriver: TuningDriver {
     public func setNumaParameters(_ uuid: UUID, _ parameters: NUMATuneParameters, flags: DomainAffect) throws {
         let position = try index(.uuid(uuid))
         let (_, live) = try oneDefinition(uuid, flags)
-        var mode: NUMATune.Mode?
-        if let number = parameters.mode {
-            guard let name = NUMATuneParameters.modeName(number), let known = NUMATune.Mode(rawValue: name) else {
-                throw VirtError(.invalidArgument, .test, "unsupported numatune mode: '\(number)'")
-            }
-            mode = known
-        }
-        var nodeset: CPUSet?
-        if let text = parameters.nodeset {
-            nodeset = try CPUSet.parsingBitmap(text, size: CPUSet.defaultLimit)
-            if nodeset?.isEmpty == true {
-                throw VirtError(.operationInvalid, .test, "Invalid nodeset of 'numatune': \(text)")
-            }
-        }
+        let (mode, nodeset) = try parameters.parsed(for: .test)
         let current = read(position, live: live)
         if live, let mode, let configured = current.numatune?.memory?.mode, configured != mode {
             throw VirtError(.operationInvalid, .test, "can't change numatune mode for running domain")

@@ -222,6 +222,24 @@ public struct NUMATuneParameters: Sendable, Equatable {
 
     /// libvirt's order of `virDomainNumatuneMemMode`.
     public static let modes: [NUMATune.Mode] = [.strict, .preferred, .interleave, .restrictive]
+
+    /// The mode and nodeset asked for, checked as libvirt does; errors carry the driver's `domain`.
+    public func parsed(for domain: VirtError.Domain) throws -> (mode: NUMATune.Mode?, nodeset: CPUSet?) {
+        var parsedMode: NUMATune.Mode?
+        if let number = mode {
+            guard let name = Self.modeName(number), let known = NUMATune.Mode(rawValue: name) else {
+                throw VirtError(.invalidArgument, domain, "unsupported numatune mode: '\(number)'")
+            }
+            parsedMode = known
+        }
+        var parsedNodes: CPUSet?
+        if let text = nodeset {
+            let nodes = try CPUSet.parsingBitmap(text, size: CPUSet.defaultLimit)
+            if nodes.isEmpty { throw VirtError(.operationInvalid, domain, "Invalid nodeset of 'numatune': \(text)") }
+            parsedNodes = nodes
+        }
+        return (parsedMode, parsedNodes)
+    }
 }
 
 /// The live tuning calls of libvirt's API a driver implements: vCPU and emulator pinning, NUMA memory tuning,
