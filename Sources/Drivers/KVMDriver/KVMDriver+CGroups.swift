@@ -42,7 +42,7 @@ extension KVMDriver {
             return
         }
         let existed = SmallFile.exists(files.supervisorPIDFile)
-        guard let lock = try? PIDFileLock.acquire(files.supervisorPIDFile, create: true) else { return }
+        guard let lock = DomainProcess.lockForCleanUp(files) else { return }
         defer {
             if !existed { SmallFile.remove(files.supervisorPIDFile) }
             close(lock)

@@ -111,11 +111,23 @@ extension DomainProcess {
     @discardableResult
     public static func cleanRunFiles(_ files: RunFiles) -> Bool {
         guard SmallFile.exists(files.runDirectory) else { return true }
-        guard let lock = try? PIDFileLock.acquire(files.supervisorPIDFile, create: true) else { return false }
+        guard let lock = lockForCleanUp(files) else { return false }
         defer { close(lock) }
         restoreAbandonedLabels(files)
         files.all.forEach(SmallFile.remove)
         return true
+    }
+
+    /// Takes the domain's pid-file lock for a clean-up. A supervisor killed a moment ago may still hold it while
+    /// the kernel tears it down: as long as the pid file names no live supervisor, this waits for the lock
+    /// (1 s at most). A live supervisor's lock is never waited for: its files are its own.
+    static func lockForCleanUp(_ files: RunFiles) -> Int32? {
+        let deadline = monotonicMilliseconds() + 1_000
+        while true {
+            if let fd = try? PIDFileLock.acquire(files.supervisorPIDFile, create: true) { return fd }
+            if recordedSupervisor(files) != nil || monotonicMilliseconds() >= deadline { return nil }
+            usleep(5_000)
+        }
     }
 
     /// The supervisor named by `<name>.supervisor.pid`, if that pid is a running `virt-kvm supervisor`
