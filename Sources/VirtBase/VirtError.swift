@@ -42,7 +42,7 @@ public struct VirtError: Error, Sendable, Equatable, CustomStringConvertible {
         case operationUnsupported
         /// The URI names no driver: `no connection driver available for ...`.
         case noConnect
-        /// A security driver failed: `security model failure: ...` (unused until the sVirt issue).
+        /// libvirt's `security model failure: ...`; the security drivers here report through the codes of the failing step.
         case securityFailure
         /// The connection is read-only: `operation forbidden: ...`.
         case operationDenied
