@@ -42,7 +42,8 @@ public struct VirtError: Error, Sendable, Equatable, CustomStringConvertible {
         case operationUnsupported
         /// The URI names no driver: `no connection driver available for ...`.
         case noConnect
-        /// libvirt's `security model failure: ...`; the security drivers here report through the codes of the failing step.
+        /// libvirt's `security model failure: ...`; the security drivers here report with the code of the step
+        /// that failed.
         case securityFailure
         /// The connection is read-only: `operation forbidden: ...`.
         case operationDenied
