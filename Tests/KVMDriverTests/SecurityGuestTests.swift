@@ -308,7 +308,7 @@ struct SecurityReservationTests {
                 try driver.store.releaseSecurityLabels(definition.uuid)
                 held[definition.uuid] = nil
             } else {
-                let plan = try driver.reserveSecurityPlan(definition.uuid, definition)
+                let plan = try driver.reserveSecurityPlan(definition.uuid, definition, kvmConf: driver.kvmConf())
                 let pair = try #require(plan.labels.categories?.description)
                 #expect(!held.values.contains(pair), "pair \(pair) handed out twice")
                 held[definition.uuid] = pair
@@ -330,14 +330,16 @@ struct SecurityReservationTests {
         var definition = DomainDefinition(type: .kvm, name: "s", uuid: UUID(), memoryKiB: 16_384)
         definition.os.kernel = "/nonexistent/kernel"
         try driver.define(definition)
-        _ = try driver.reserveSecurityPlan(definition.uuid, definition)
-        #expect(throws: VirtError.self) { _ = try driver.reserveSecurityPlan(definition.uuid, definition) }
+        _ = try driver.reserveSecurityPlan(definition.uuid, definition, kvmConf: driver.kvmConf())
+        #expect(throws: VirtError.self) {
+            _ = try driver.reserveSecurityPlan(definition.uuid, definition, kvmConf: driver.kvmConf())
+        }
         // A reservation of a process that is gone (pid 0 never names one) is dropped by the next reservation.
         try driver.store.releaseSecurityLabels(definition.uuid)
         _ = try driver.store.reserveSecurityLabels(
             definition.uuid, owner: (0, 0), isAlive: { _, _ in false }
         ) { _ in ("c1,c2", ()) }
-        let plan = try driver.reserveSecurityPlan(definition.uuid, definition)
+        let plan = try driver.reserveSecurityPlan(definition.uuid, definition, kvmConf: driver.kvmConf())
         #expect(try driver.store.securityReservations().map(\.categories) == [plan.labels.categories?.description])
     }
 }

@@ -12,11 +12,11 @@ extension KVMDriver {
         LockdPaths(configDirectory: paths.configDirectory, runDirectory: paths.runDirectory)
     }
 
-    /// The leases the supervisor must take for `definition` (kvm.conf `lock_manager`, lockd.conf, the disks
+    /// The leases the supervisor must take for `definition` (`kvmConf`'s `lock_manager`, lockd.conf, the disks
     /// and `<lease>` elements); nil when the lock manager is `nop` or nothing is to be leased. Makes sure the
     /// URI's lock daemon runs, starting it on demand, so a missing `virtlockd` is reported before anything starts.
-    func leaseSettings(for definition: DomainDefinition) throws -> SupervisorLeases? {
-        guard try LockManagerKind.load(kvmConfPath: lockdPaths.kvmConfPath) == .lockd else { return nil }
+    func leaseSettings(for definition: DomainDefinition, kvmConf: ConfFile?) throws -> SupervisorLeases? {
+        guard try LockManagerKind.from(kvmConf: kvmConf) == .lockd else { return nil }
         let config = try LockdConfig.load(path: lockdPaths.lockdConfPath)
         var disks: [DiskLeaseRequest] = []
         for disk in definition.devices.disks {

@@ -91,6 +91,7 @@ extension KVMDriver {
         if resolver.needsHostTopology {
             automaticNodes = try resolver.applyHost(HostTopology.read(root: hostRoot), to: &hypervisor)
         }
+        let kvmConf = try kvmConf()
         var configuration = SupervisorConfiguration(
             runFiles: runFiles(name: domain.name, uuid: uuid),
             onPoweroff: try exitAction(definition.onPoweroff, "on_poweroff", definition.name),
@@ -99,11 +100,11 @@ extension KVMDriver {
             startPaused: flags.contains(.paused),
             monitorClientUIDs: [],
             hypervisor: hypervisor,
-            leases: try leaseSettings(for: definition))
+            leases: try leaseSettings(for: definition, kvmConf: kvmConf))
         configuration.tuning = try tuningConfiguration(resolver, name: domain.name, placement: hypervisor.placement)
         try truncateConsoleFiles(definition)
         // Labels last: from here on a failure must release the reservation (the supervisor restores files itself).
-        let security = try reserveSecurityPlan(uuid, definition)
+        let security = try reserveSecurityPlan(uuid, definition, kvmConf: kvmConf)
         configuration.security = security
         let process: DomainProcess
         let status: MonitorStatus?

@@ -2,24 +2,29 @@ import Foundation
 import KVM
 import Locking
 import Security
+import VirtBase
 import VirtCore
 
 /// sVirt for kvm://: `kvm.conf` in the URI's configuration directory chooses the security drivers and the
 /// hypervisor's user; a start generates the domain's labels (its MCS pair reserved in the store), hands the
 /// supervisor the resolved plan, and records the labels in the live XML. `docs/security.md` has the sequence.
 extension KVMDriver {
-    /// The `kvm.conf` keys other modules read (merged into the file's validation schema, so each module's keys
-    /// are known and a typo anywhere is still an error that names file and line).
-    static let otherKVMConfKeys: [String: ConfFile.Kind] = LockManagerKind.kvmConfSchema
-
-    /// The connection's security drivers, from `<config>/kvm.conf` over the URI's defaults (`kvm:///system` runs
-    /// hypervisors as `swift-virt`, session and embed as the caller).
-    func securityManager() throws -> SecurityManager {
-        let defaults = SecuritySettings.defaults(systemInstance: paths.kind == .system)
-        let settings = try SecuritySettings.load(
-            configDirectory: paths.configDirectory, over: defaults, otherKeys: Self.otherKVMConfKeys)
-        return try SecurityManager(settings: settings)
+    /// `<config>/kvm.conf`, read and parsed once, validated against the keys of every module that reads it (so a
+    /// typo anywhere is an error naming file and line); nil when there is none.
+    func kvmConf() throws -> ConfFile? {
+        try SecuritySettings.loadConf(configDirectory: paths.configDirectory, otherKeys: LockManagerKind.kvmConfSchema)
     }
+
+    /// The connection's security drivers, from `kvm.conf` (nil: none) over the URI's defaults (`kvm:///system`
+    /// runs hypervisors as `swift-virt`, session and embed as the caller).
+    func securityManager(kvmConf: ConfFile?) throws -> SecurityManager {
+        let defaults = SecuritySettings.defaults(systemInstance: paths.kind == .system)
+        guard let kvmConf else { return try SecurityManager(settings: defaults) }
+        return try SecurityManager(settings: SecuritySettings(conf: kvmConf, over: defaults))
+    }
+
+    /// The security drivers from the `kvm.conf` on disk now.
+    func securityManager() throws -> SecurityManager { try securityManager(kvmConf: kvmConf()) }
 
     /// What the security drivers need from a definition: its `<seclabel>`s, disks with their per-device labels,
     /// kernel and initrd.
@@ -45,8 +50,10 @@ extension KVMDriver {
     /// Generates the labels of a domain about to start and reserves its MCS pair in the store (in the
     /// transaction that reads the pairs of the other running domains), then resolves the supervisor's plan.
     /// The caller releases the reservation (`store.releaseSecurityLabels`) if the start fails.
-    func reserveSecurityPlan(_ uuid: UUID, _ definition: DomainDefinition) throws -> HypervisorSecurityPlan {
-        let manager = try securityManager()
+    func reserveSecurityPlan(
+        _ uuid: UUID, _ definition: DomainDefinition, kvmConf: ConfFile?
+    ) throws -> HypervisorSecurityPlan {
+        let manager = try securityManager(kvmConf: kvmConf)
         let request = Self.securityRequest(definition)
         let models = Set(manager.drivers.map(\.model))
         if let unknown = request.labels.compactMap(\.model).first(where: { !models.contains($0) }) {

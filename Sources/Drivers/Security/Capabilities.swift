@@ -6,7 +6,7 @@ import VirtBase
 public enum Capabilities {
     /// The highest capability number the kernel knows (`/proc/sys/kernel/cap_last_cap`; 40 on Linux 5.9+).
     public static func lastCapability() -> Int {
-        SmallFile.read("/proc/sys/kernel/cap_last_cap").flatMap { Int($0.split(separator: "\n").first ?? "") }
+        ((try? SmallFile.readText("/proc/sys/kernel/cap_last_cap")) ?? nil).flatMap { Int($0.split(separator: "\n").first ?? "") }
             ?? fallbackLastCapability
     }
 

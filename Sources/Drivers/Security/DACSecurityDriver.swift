@@ -23,7 +23,7 @@ public struct DACSecurityDriver: SecurityDriver {
         dynamicOwnership = settings.dynamicOwnership
         relabeler = FileRelabeler(
             remembered: RememberedLabels(
-                access: DACFileAccess(), bootTime: bootTime ?? SmallFile.bootTime(), remember: settings.rememberOwner))
+                access: DACFileAccess(), bootTime: bootTime ?? hostBootTime(), remember: settings.rememberOwner))
     }
 
     public var model: String { "dac" }

@@ -38,7 +38,7 @@ public struct HypervisorSecurityPlan: Sendable, Equatable, Codable {
     /// Labels every file of every model, remembering the originals; on failure nothing stays labelled.
     /// `selinux` is the libselinux seam (the real library outside tests).
     public func labelFiles(selinux: any SELinuxAPI = SystemSELinux(), bootTime: String? = nil) throws(VirtError) {
-        let boot = bootTime ?? SmallFile.bootTime()
+        let boot = bootTime ?? hostBootTime()
         var done: [ModelFileLabels] = []
         for model in files {
             do throws(VirtError) {
@@ -61,7 +61,7 @@ public struct HypervisorSecurityPlan: Sendable, Equatable, Codable {
     public func restoreFiles(
         selinux: any SELinuxAPI = SystemSELinux(), bootTime: String? = nil, onlyRemembered: Bool = false
     ) -> [VirtError] {
-        let boot = bootTime ?? SmallFile.bootTime()
+        let boot = bootTime ?? hostBootTime()
         var problems: [VirtError] = []
         for model in files.reversed() {
             let relabeler = model.relabeler(selinux: selinux, bootTime: boot)

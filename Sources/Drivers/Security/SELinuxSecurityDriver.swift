@@ -27,7 +27,7 @@ public struct SELinuxSecurityDriver: SecurityDriver {
         self.isPrimary = isPrimary
         relabeler = FileRelabeler(
             remembered: RememberedLabels(
-                access: SELinuxFileAccess(api: api), bootTime: bootTime ?? SmallFile.bootTime(),
+                access: SELinuxFileAccess(api: api), bootTime: bootTime ?? hostBootTime(),
                 remember: settings.rememberOwner))
     }
 

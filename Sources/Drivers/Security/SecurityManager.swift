@@ -25,7 +25,7 @@ public struct SecurityManager: Sendable {
         settings: SecuritySettings, selinux: any SELinuxAPI = SystemSELinux(), bootTime: String? = nil,
         privileged: Bool = geteuid() == 0
     ) throws(VirtError) {
-        let boot = bootTime ?? SmallFile.bootTime()
+        let boot = bootTime ?? hostBootTime()
         var warnings: [String] = []
         var settings = settings
         if !privileged {

@@ -95,18 +95,20 @@ public struct SecuritySettings: Sendable, Equatable {
     public static func load(
         configDirectory: String, over base: SecuritySettings, otherKeys: [String: ConfFile.Kind] = [:]
     ) throws(VirtError) -> SecuritySettings {
+        guard let conf = try loadConf(configDirectory: configDirectory, otherKeys: otherKeys) else { return base }
+        return try SecuritySettings(conf: conf, over: base)
+    }
+
+    /// `<configDirectory>/kvm.conf` parsed and validated against `confSchema` merged with `otherKeys`; nil when
+    /// there is none. The driver reads it once per call and hands it to every module that has keys in it.
+    public static func loadConf(
+        configDirectory: String, otherKeys: [String: ConfFile.Kind] = [:]
+    ) throws(VirtError) -> ConfFile? {
         let path = configDirectory.hasSuffix("/") ? configDirectory + "kvm.conf" : configDirectory + "/kvm.conf"
-        guard let text = SmallFile.read(path) else {
-            let code = errno
-            guard code == ENOENT else {
-                throw VirtError(
-                    .systemError, .config, "cannot read '\(path)': \(String(cString: strerror(code)))", errno: code)
-            }
-            return base
-        }
+        guard let text = try SmallFile.readText(path) else { return nil }
         let conf = try ConfFile(parsing: text, name: path)
         try conf.validate(against: confSchema.merging(otherKeys) { mine, _ in mine })
-        return try SecuritySettings(conf: conf, over: base)
+        return conf
     }
 
     /// The hypervisor's identity: `user`/`group` resolved on this host, or the caller when neither is set.

@@ -77,7 +77,7 @@ public struct SystemSELinux: SELinuxAPI {
 
     /// The non-empty, non-comment lines of a small policy file; empty when it cannot be read.
     static func lines(of path: String) -> [String] {
-        guard let text = SmallFile.read(path) else { return [] }
+        guard let text = (try? SmallFile.readText(path)) ?? nil else { return [] }
         return text.split(separator: "\n").map { $0.trimmingBlanks() }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
     }
 }
