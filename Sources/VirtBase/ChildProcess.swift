@@ -27,9 +27,8 @@ public enum ChildProcess {
         public init() {}
     }
 
-    /// Executes `path` with `arguments` (argv[0] first) and the caller's environment. Returns the pid once
-    /// exec succeeded; an exec failure comes back as a `VirtError` with the child's errno.
-    public static func spawn(_ path: String, _ arguments: [String], options: Options) throws(VirtError) -> Int32 {
+    /// This process's environment (`environ`), as `NAME=value` strings.
+    public static func currentEnvironment() -> [String] {
         var environment: [String] = []
         if var entry = cvirt_environment() {
             while let string = entry.pointee {
@@ -37,6 +36,13 @@ public enum ChildProcess {
                 entry += 1
             }
         }
+        return environment
+    }
+
+    /// Executes `path` with `arguments` (argv[0] first) and the caller's environment. Returns the pid once
+    /// exec succeeded; an exec failure comes back as a `VirtError` with the child's errno.
+    public static func spawn(_ path: String, _ arguments: [String], options: Options) throws(VirtError) -> Int32 {
+        let environment = currentEnvironment()
         let argv = arguments.map { strdup($0) } + [nil]
         let envp = environment.map { strdup($0) } + [nil]
         defer {

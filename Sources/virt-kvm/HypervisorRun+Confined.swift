@@ -18,20 +18,8 @@ extension HypervisorRun {
             credentials.dropBoundingSetThrough = Capabilities.lastCapability()
         }
         return try HypervisorLauncher.spawn(
-            executable: "/proc/self/exe", arguments: arguments, environment: Self.environment(),
+            executable: "/proc/self/exe", arguments: arguments, environment: ChildProcess.currentEnvironment(),
             credentials: credentials, keep: keep)
-    }
-
-    /// The supervisor's environment, handed to the hypervisor unchanged.
-    static func environment() -> [String] {
-        var environment: [String] = []
-        if var entry = cvirt_environment() {
-            while let string = entry.pointee {
-                environment.append(String(cString: string))
-                entry += 1
-            }
-        }
-        return environment
     }
 
     /// When the hypervisor died of SIGSYS, the call the seccomp filter refused, from the kernel's audit record

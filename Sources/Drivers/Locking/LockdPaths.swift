@@ -36,13 +36,10 @@ public struct LockdPaths: Sendable, Equatable {
     /// The current process environment as a dictionary.
     public static func processEnvironment() -> [String: String] {
         var result: [String: String] = [:]
-        var cursor = environ
-        while let entry = cursor.pointee {
-            let text = String(cString: entry)
+        for text in ChildProcess.currentEnvironment() {
             if let equals = text.firstIndex(of: "=") {
                 result[String(text[..<equals])] = String(text[text.index(after: equals)...])
             }
-            cursor += 1
         }
         return result
     }
