@@ -45,10 +45,7 @@ final class Supervisor {
             leases = try DomainLeases.take(configuration) { Supervisor.log($0) }
         } catch {
             log("cannot take the leases: \(error)")
-            finishLaunch(error: error.message, errorCode: error.code)
-            SmallFile.remove(files.supervisorPIDFile)
-            close(lockFD)
-            return 1
+            return abandonStart(error, lockFD: lockFD, security: nil)
         }
         SmallFile.remove(files.statusFile)
         // Then the file labels: a refused lease never relabels a disk.
@@ -58,15 +55,10 @@ final class Supervisor {
             try security.labelFiles()
         } catch {
             log(error.description)
-            writeStatus(DomainExitStatus(reason: .failed, detail: error.description, epochSeconds: now()))
-            finishLaunch(error: error.description)
-            leases?.end()
-            SmallFile.remove(files.supervisorPIDFile)
-            close(lockFD)
-            return 1
+            return abandonStart(error, lockFD: lockFD, security: security)
         }
         // Then the cgroups and the monitor socket.
-        do {
+        do throws(VirtError) {
             tuning = try SupervisorTuning.prepare(configuration)
             let socketDirectory = String(
                 files.monitorSocket[..<(files.monitorSocket.lastIndex(of: "/") ?? files.monitorSocket.startIndex)])
@@ -75,14 +67,8 @@ final class Supervisor {
             }
             listener = try UnixSocketListener(path: files.monitorSocket)
         } catch {
-            tuning?.remove()
-            writeStatus(DomainExitStatus(reason: .failed, detail: error.description, epochSeconds: now()))
-            security.restoreFiles()
-            finishLaunch(error: error.description)
-            leases?.end()
-            SmallFile.remove(files.supervisorPIDFile)
-            close(lockFD)
-            return 1
+            log(error.description)
+            return abandonStart(error, lockFD: lockFD, security: security)
         }
         let status = superviseRuns(listener)
         tuning?.remove()
@@ -97,6 +83,24 @@ final class Supervisor {
         close(lockFD)
         log("domain '\(name)' ended: shut off (\(status.reason.rawValue)): \(status.detail)")
         return 0
+    }
+
+    /// Unwinds a start that failed once the pid file was locked: the cgroups go, the status file records why
+    /// (once files may have been relabelled), the labels are restored, the launcher is told, the leases are
+    /// dropped and the pid file is given up. Returns the process exit status.
+    private func abandonStart(_ error: VirtError, lockFD: Int32, security: SupervisorSecurity?) -> Int32 {
+        tuning?.remove()
+        if let security {
+            writeStatus(DomainExitStatus(reason: .failed, detail: error.description, epochSeconds: now()))
+            security.restoreFiles()
+            finishLaunch(error: error.description)
+        } else {
+            finishLaunch(error: error.message, errorCode: error.code)
+        }
+        leases?.end()
+        SmallFile.remove(files.supervisorPIDFile)
+        close(lockFD)
+        return 1
     }
 
     /// Runs hypervisors until one run ends the domain; returns how it ended.
