@@ -1,7 +1,9 @@
-// cvirt_security.c: see cvirt_security.h. The child path uses only async-signal-safe calls
-// (open, write, close, setgroups, setresgid, setresuid, prctl, getppid, dup2, fcntl, close_range, execve, _exit).
+// cvirt_security.c: see cvirt_security.h. The child runs in the caller's memory until it execs (cvirt_vfork.h)
+// and makes system calls only (open, write, close, setgroups, setresgid, setresuid, prctl, getppid, dup2, fcntl,
+// close_range, execve, _exit); the credential changes bypass glibc's all-threads wrappers.
 #include "cvirt_security.h"
 #include "cvirt_spawn.h"
+#include "cvirt_vfork.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,15 +51,15 @@ int cvirt_security_apply_credentials(const struct cvirt_exec_credentials *creds,
         }
     }
     if (creds->change_identity) {
-        if (setgroups((size_t)creds->group_count, creds->groups) != 0) {
+        if (cvirt_child_setgroups((size_t)creds->group_count, creds->groups) != 0) {
             *error_out = errno;
             return CVIRT_STAGE_SETGROUPS;
         }
-        if (setresgid(creds->gid, creds->gid, creds->gid) != 0) {
+        if (cvirt_child_setresgid(creds->gid) != 0) {
             *error_out = errno;
             return CVIRT_STAGE_SETRESGID;
         }
-        if (setresuid(creds->uid, creds->uid, creds->uid) != 0) {
+        if (cvirt_child_setresuid(creds->uid) != 0) {
             *error_out = errno;
             return CVIRT_STAGE_SETRESUID;
         }
@@ -75,93 +77,74 @@ int cvirt_security_apply_credentials(const struct cvirt_exec_credentials *creds,
     return CVIRT_STAGE_NONE;
 }
 
-/// The child's report on the pipe: the stage and the errno.
-struct cvirt_spawn_report {
+// One confined spawn, shared by the caller and the child (which runs in the caller's memory until it execs).
+struct cvirt_security_call {
+    const char *path;
+    char *const *argv;
+    char *const *envp;
+    const struct cvirt_exec_credentials *creds;
+    const int *stdio_fds;
+    const int *keep_fds;
+    int keep_count;
+    // Set by a child that failed before exec (then it exits 127).
     int stage;
     int error;
 };
 
-static void cvirt_child_fail(int report_fd, int stage, int error) {
-    struct cvirt_spawn_report report = {stage, error};
-    ssize_t ignored = write(report_fd, &report, sizeof report);
-    (void)ignored;
+static int cvirt_child_fail(struct cvirt_security_call *call, int stage, int error) {
+    call->stage = stage;
+    call->error = error;
     _exit(127);
+}
+
+static int cvirt_security_child(void *argument) {
+    struct cvirt_security_call *call = argument;
+    const int *stdio_fds = call->stdio_fds;
+    for (int target = 0; target < 3; target++) {
+        if (stdio_fds == NULL || stdio_fds[target] < 0) continue;
+        if (stdio_fds[target] == target) {
+            int flags = fcntl(target, F_GETFD);
+            if (flags < 0 || fcntl(target, F_SETFD, flags & ~FD_CLOEXEC) != 0)
+                return cvirt_child_fail(call, CVIRT_STAGE_STDIO, errno);
+        } else if (dup2(stdio_fds[target], target) < 0) {
+            return cvirt_child_fail(call, CVIRT_STAGE_STDIO, errno);
+        }
+    }
+    // Only the descriptors handed down survive exec (a lease connection, the store, another domain's files
+    // must never reach a guest's hypervisor).
+    cvirt_mark_descriptors_cloexec();
+    for (int index = 0; index < call->keep_count; index++) {
+        int flags = fcntl(call->keep_fds[index], F_GETFD);
+        if (flags < 0 || fcntl(call->keep_fds[index], F_SETFD, flags & ~FD_CLOEXEC) != 0)
+            return cvirt_child_fail(call, CVIRT_STAGE_KEEP_FDS, errno);
+    }
+    int error = 0;
+    int stage = cvirt_security_apply_credentials(call->creds, &error);
+    if (stage != CVIRT_STAGE_NONE) return cvirt_child_fail(call, stage, error);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execve(call->path, call->argv, call->envp);
+    return cvirt_child_fail(call, CVIRT_STAGE_EXEC, errno);
 }
 
 pid_t cvirt_security_spawn(const char *path, char *const argv[], char *const envp[],
                            const struct cvirt_exec_credentials *creds, const int stdio_fds[3],
                            const int *keep_fds, int keep_count, int *stage_out, int *error_out) {
-    *stage_out = CVIRT_STAGE_NONE;
-    *error_out = 0;
-    int report[2];
-    if (pipe2(report, O_CLOEXEC) != 0) {
-        *stage_out = CVIRT_STAGE_FORK;
-        *error_out = errno;
-        return -1;
-    }
-    pid_t pid = fork();
+    struct cvirt_security_call call = {path, argv, envp, creds, stdio_fds, keep_fds, keep_count, CVIRT_STAGE_NONE, 0};
+    // Returns once the child has exec'd or exited. The hypervisor starts with every signal at its default.
+    pid_t pid = cvirt_clone_vfork(cvirt_security_child, &call, 1);
     if (pid < 0) {
         *stage_out = CVIRT_STAGE_FORK;
         *error_out = errno;
-        close(report[0]);
-        close(report[1]);
         return -1;
     }
-    if (pid == 0) {
-        close(report[0]);
-        // Keep the report pipe away from 0..2 so that dup2 below cannot clobber it.
-        if (report[1] <= 2) {
-            int moved = fcntl(report[1], F_DUPFD_CLOEXEC, 3);
-            if (moved < 0) _exit(127);
-            report[1] = moved;
-        }
-        // The supervisor's threads may block or ignore signals; the hypervisor starts from the defaults.
-        struct sigaction defaults;
-        memset(&defaults, 0, sizeof defaults);
-        defaults.sa_handler = SIG_DFL;
-        for (int signal_number = 1; signal_number < NSIG; signal_number++) {
-            if (signal_number != SIGKILL && signal_number != SIGSTOP) sigaction(signal_number, &defaults, NULL);
-        }
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        for (int target = 0; target < 3; target++) {
-            if (stdio_fds == NULL || stdio_fds[target] < 0) continue;
-            if (stdio_fds[target] == target) {
-                int flags = fcntl(target, F_GETFD);
-                if (flags < 0 || fcntl(target, F_SETFD, flags & ~FD_CLOEXEC) != 0)
-                    cvirt_child_fail(report[1], CVIRT_STAGE_STDIO, errno);
-            } else if (dup2(stdio_fds[target], target) < 0) {
-                cvirt_child_fail(report[1], CVIRT_STAGE_STDIO, errno);
-            }
-        }
-        // Only the descriptors handed down survive exec (a lease connection, the store, another domain's files
-        // must never reach a guest's hypervisor). The report pipe is close-on-exec already.
-        cvirt_mark_descriptors_cloexec();
-        for (int index = 0; index < keep_count; index++) {
-            int flags = fcntl(keep_fds[index], F_GETFD);
-            if (flags < 0 || fcntl(keep_fds[index], F_SETFD, flags & ~FD_CLOEXEC) != 0)
-                cvirt_child_fail(report[1], CVIRT_STAGE_KEEP_FDS, errno);
-        }
-        int error = 0;
-        int stage = cvirt_security_apply_credentials(creds, &error);
-        if (stage != CVIRT_STAGE_NONE) cvirt_child_fail(report[1], stage, error);
-        execve(path, argv, envp);
-        cvirt_child_fail(report[1], CVIRT_STAGE_EXEC, errno);
-    }
-    close(report[1]);
-    struct cvirt_spawn_report child = {CVIRT_STAGE_NONE, 0};
-    ssize_t got;
-    do {
-        got = read(report[0], &child, sizeof child);
-    } while (got < 0 && errno == EINTR);
-    close(report[0]);
-    if (got == (ssize_t)sizeof child) {
+    *stage_out = call.stage;
+    *error_out = call.error;
+    if (call.stage != CVIRT_STAGE_NONE) {
         int status;
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
         }
-        *stage_out = child.stage;
-        *error_out = child.error;
         return -1;
     }
     return pid;

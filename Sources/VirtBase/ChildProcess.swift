@@ -4,8 +4,9 @@ import CVirtShims
     import Glibc
 #endif
 
-/// Starting and reaping child processes with fork + exec, where the child runs only async-signal-safe
-/// calls between the two (`cvirt_spawn`), so it is safe from a process that has threads.
+/// Starting and reaping child processes: the child shares the caller's memory until it execs and makes only
+/// system calls before (`cvirt_spawn`, as posix_spawn), so it is safe from a process that has threads and copies
+/// nothing of the caller.
 public enum ChildProcess {
     /// What the child does before exec.
     public struct Options: Sendable {
@@ -15,7 +16,7 @@ public enum ChildProcess {
         public var parentDeathSignal: Int32 = 0
         /// Leave the caller's session (`setsid`).
         public var newSession = false
-        /// Double fork: the child is not the caller's to reap, in a session of its own (see `cvirt_spawn`).
+        /// Double spawn: the child is not the caller's to reap, in a session of its own (see `cvirt_spawn`).
         public var detach = false
         /// Replacement stdin; -1 keeps the parent's.
         public var stdin: Int32 = -1

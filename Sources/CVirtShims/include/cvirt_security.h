@@ -1,7 +1,8 @@
-// cvirt_security.h: the hypervisor's privilege change between fork and exec, and its capability drop after exec.
+// cvirt_security.h: the hypervisor's privilege change between its creation and exec, and its capability drop
+// after exec.
 //
-// Between fork and exec the child of a (possibly multi-threaded) supervisor may call only async-signal-safe
-// functions, so everything is computed by the caller beforehand and passed in `struct cvirt_exec_credentials`:
+// The child runs in the supervisor's memory until it execs (clone with CLONE_VM | CLONE_VFORK, as posix_spawn
+// does) and makes system calls only, so everything is computed by the caller beforehand and passed in `struct cvirt_exec_credentials`:
 // the SELinux exec label, the uid, gid and supplementary groups. See docs/security.md, "Privilege drop".
 #ifndef CVIRT_SECURITY_H
 #define CVIRT_SECURITY_H
@@ -26,7 +27,7 @@ struct cvirt_exec_credentials {
     /// Supplementary groups (setgroups); `group_count` may be 0 to clear them.
     const gid_t *groups;
     int group_count;
-    /// The parent's pid before fork: if getppid() differs after PR_SET_PDEATHSIG, the parent died already.
+    /// The parent's pid before the child exists: if getppid() differs after PR_SET_PDEATHSIG, the parent died already.
     pid_t expected_parent;
 };
 
@@ -46,18 +47,19 @@ enum cvirt_exec_stage {
     CVIRT_STAGE_FORK = 10,
 };
 
-/// Applies `creds` in the calling (freshly forked) process: exec label, bounding-set drop,
-/// setgroups/setresgid/setresuid, then
+/// Applies `creds` in the calling child (before exec): exec label, bounding-set drop,
+/// setgroups/setresgid/setresuid (raw system calls, which change the calling process only), then
 /// PR_SET_PDEATHSIG(SIGKILL) and the getppid() check. Async-signal-safe. Returns 0, or the failed
 /// `cvirt_exec_stage` with `*error_out` set to the errno.
 int cvirt_security_apply_credentials(const struct cvirt_exec_credentials *creds, int *error_out);
 
-/// fork(), then in the child: reset signal dispositions and the signal mask to the defaults, dup2
+/// Starts a child that shares the caller's memory until exec (no page tables copied, no copy-on-write faults
+/// afterwards), and in it: reset signal dispositions and the signal mask to the defaults, dup2
 /// `stdio_fds[i]` onto fd i (where not -1), mark every other descriptor from 3 up close-on-exec, clear
 /// FD_CLOEXEC on the `keep_count` descriptors of `keep_fds`,
 /// apply `creds`, and execve(path, argv, envp).
-/// The parent learns the child's fate through a close-on-exec pipe: returns the child's pid once exec
-/// succeeded, or -1 with `*stage_out`/`*error_out` naming the failed step (the child is reaped then).
+/// The calling thread resumes once the child has exec'd or failed; the child reports a failure in shared
+/// memory: returns the child's pid once exec succeeded, or -1 with `*stage_out`/`*error_out` naming the failed step (the child is reaped then).
 pid_t cvirt_security_spawn(const char *path, char *const argv[], char *const envp[],
                            const struct cvirt_exec_credentials *creds, const int stdio_fds[3],
                            const int *keep_fds, int keep_count, int *stage_out, int *error_out);

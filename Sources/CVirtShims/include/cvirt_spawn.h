@@ -1,11 +1,12 @@
-// Process creation for the per-domain processes: fork + exec where the child runs only
-// async-signal-safe calls (the parent may have threads).
+// Process creation for the per-domain processes: a child that shares the caller's memory until it execs
+// (clone with CLONE_VM | CLONE_VFORK, as posix_spawn does) and makes system calls only (the parent may have
+// threads). Nothing of the caller is copied, so neither side pays copy-on-write faults afterwards.
 #ifndef CVIRT_SPAWN_H
 #define CVIRT_SPAWN_H
 
 #include <sys/types.h>
 
-/// What the child does between fork and exec.
+/// What the child does before exec.
 struct cvirt_spawn_options {
     /// Descriptors that must survive exec: their close-on-exec flag is cleared in the child only.
     const int *keep_fds;
@@ -15,7 +16,7 @@ struct cvirt_spawn_options {
     int parent_death_signal;
     /// Non-zero: the child calls setsid() and so leaves the caller's session and terminal.
     int new_session;
-    /// Non-zero: double fork. An intermediate child calls setsid() and forks the real child, which is
+    /// Non-zero: double spawn. An intermediate child calls setsid() and starts the real child, which is
     /// then not the caller's child (init or the nearest subreaper reaps it) and not a session leader.
     /// The returned pid is the real child's. parent_death_signal is ignored in this mode.
     int detach;
@@ -27,15 +28,14 @@ struct cvirt_spawn_options {
     int stderr_fd;
 };
 
-/// Forks and executes `path` with `argv` and `envp` (both NULL-terminated). Between fork and exec the
-/// child only: clears close-on-exec on keep_fds, redirects stdio, calls setsid, sets the parent-death
+/// Starts `path` with `argv` and `envp` (both NULL-terminated). Before exec the child only: clears close-on-exec on keep_fds, redirects stdio, calls setsid, sets the parent-death
 /// signal and checks getppid() so a parent that died in between is noticed, resets the signal mask,
 /// then execve. Returns the child's pid once exec has succeeded; if anything failed in the child,
 /// returns -1 with errno set to the child's errno (the child is reaped), so exec errors reach the caller.
 pid_t cvirt_spawn(const char *path, char *const argv[], char *const envp[], const struct cvirt_spawn_options *options);
 
 /// Marks every descriptor from 3 up close-on-exec (close_range, else a loop up to RLIMIT_NOFILE), so a child
-/// execs with only what it is handed. Async-signal-safe: for the child between fork and exec.
+/// execs with only what it is handed. System calls only: for a child before exec.
 void cvirt_mark_descriptors_cloexec(void);
 
 /// pipe2(fds, O_CLOEXEC): both ends close-on-exec. Returns 0, or -1 with errno set.

@@ -2,9 +2,10 @@ import CVirtShims
 import Glibc
 import VirtBase
 
-/// Starts the hypervisor: fork, then in the child only the async-signal-safe C helper (`cvirt_security_spawn`):
+/// Starts the hypervisor: a child sharing the supervisor's memory until exec runs only the C helper
+/// (`cvirt_security_spawn`, system calls only):
 /// stdio and kept descriptors, exec label, bounding-set drop, setgroups/setresgid/setresuid,
-/// PR_SET_PDEATHSIG(SIGKILL) with the getppid() check, execve. Everything is prepared here, before fork.
+/// PR_SET_PDEATHSIG(SIGKILL) with the getppid() check, execve. Everything is prepared here, before the child exists.
 public enum HypervisorLauncher {
     /// Where the child's standard descriptors come from.
     public struct StandardDescriptors: Sendable, Equatable {
@@ -78,7 +79,7 @@ public enum HypervisorLauncher {
         case CVIRT_STAGE_STDIO.rawValue: "redirecting standard descriptors"
         case CVIRT_STAGE_KEEP_FDS.rawValue: "keeping descriptors open across exec"
         case CVIRT_STAGE_EXEC.rawValue: "execve"
-        case CVIRT_STAGE_FORK.rawValue: "fork"
+        case CVIRT_STAGE_FORK.rawValue: "creating the process (clone)"
         default: "step \(stage)"
         }
     }
@@ -89,7 +90,7 @@ public enum HypervisorLauncher {
     }
 }
 
-/// A NULL-terminated `char *[]` built before fork (the child must not allocate).
+/// A NULL-terminated `char *[]` built before the child exists (the child must not allocate).
 struct CStringArray {
     let pointers: [UnsafeMutablePointer<CChar>?]
 
