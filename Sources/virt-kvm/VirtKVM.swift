@@ -40,6 +40,8 @@ enum VirtKVM {
             bytes.append(contentsOf: chunk[0..<count])
         }
         close(configFD)
+        // No configuration at all: the start that launched this supervisor ahead of it was abandoned.
+        if bytes.isEmpty { return 0 }
         guard let configuration = try? FrameCodec.decode(SupervisorConfiguration.self, from: bytes) else {
             printError("virt-kvm supervisor: unreadable configuration on descriptor \(configFD)")
             return 1

@@ -83,6 +83,10 @@ extension KVMDriver {
         try reconcile()
         let domain = try store.require(.uuid(uuid))
         if domain.id != nil { throw VirtError(.operationInvalid, .kvm, "domain is already running") }
+        // The supervisor process loads while the domain is resolved below; it waits for its configuration, and
+        // exits untouched if this start fails first (or it is started afresh below if it could not be).
+        let early = try? DomainProcess.prelaunch()
+        defer { early?.cancel() }
         let definition = try definition(uuid, live: false)
         let resolver = HypervisorConfigurationResolver(definition: definition)
         var hypervisor = try resolver.resolve()
@@ -109,7 +113,8 @@ extension KVMDriver {
         let process: DomainProcess
         let status: MonitorStatus?
         do {
-            (process, status) = try DomainProcess.startReportingStatus(configuration)
+            (process, status) = try DomainProcess.startReportingStatus(
+                configuration, prelaunched: early)
         } catch {
             removeLeftoverCGroups(domain.name, uuid: uuid)
             try? store.releaseSecurityLabels(uuid)

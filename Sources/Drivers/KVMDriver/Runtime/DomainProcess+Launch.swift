@@ -27,8 +27,11 @@ extension DomainProcess {
     /// `start`, also returning the monitor's first `status` answer (which `start` asks for anyway), so a
     /// caller that needs the serial pty saves a second monitor round trip. The status is nil when the guest
     /// ended right after it became ready.
+    /// With `prelaunched`, the supervisor started ahead of its configuration (`prelaunch`) takes this one; it is
+    /// cancelled when the start fails before that.
     public static func startReportingStatus(
         _ configuration: SupervisorConfiguration, executable: String? = nil,
+        prelaunched: PrelaunchedSupervisor? = nil,
         timeoutMilliseconds: Int = defaultStartTimeoutMilliseconds
     ) throws(VirtError) -> (process: DomainProcess, status: MonitorStatus?) {
         let files = configuration.runFiles
@@ -36,16 +39,27 @@ extension DomainProcess {
         // The supervisor's pid-file lock, not the pid, says whether one runs. Stale files of an earlier run
         // are the new supervisor's to replace, under that lock.
         if PIDFileLock.isHeld(files.supervisorPIDFile) {
+            prelaunched?.cancel()
             let pid = recordedSupervisor(files).map { " (pid \($0.pid))" } ?? ""
             throw VirtError(
                 .operationInvalid, .kvm, "Domain is already active: domain '\(name)' has a supervisor\(pid)")
         }
-        try SmallFile.makeDirectories(files.runDirectory, mode: 0o755)
-        let path: String
-        if let executable { path = executable } else { path = try locateExecutable() }
+        do throws(VirtError) {
+            try SmallFile.makeDirectories(files.runDirectory, mode: 0o755)
+        } catch {
+            prelaunched?.cancel()
+            throw error
+        }
+        let supervisor: PrelaunchedSupervisor
+        if let prelaunched, prelaunched.isUsable {
+            supervisor = prelaunched
+        } else {
+            prelaunched?.cancel()
+            supervisor = try prelaunch(executable: executable)
+        }
         let report: LaunchReport
         // `launch` abandons its own supervisor when it fails.
-        report = try launch(path, configuration, timeoutMilliseconds: timeoutMilliseconds)
+        report = try launch(supervisor, configuration, timeoutMilliseconds: timeoutMilliseconds)
         guard report.error == nil, let supervisor = report.supervisor, let hypervisor = report.hypervisor else {
             abandon(files, supervisor: report.supervisor)
             // A refused lease keeps its own code (`resource busy: disk '…' is leased by domain '…'`).
@@ -88,20 +102,21 @@ extension DomainProcess {
             "cannot find the virt-kvm executable beside this program; install it there or set SWIFT_VIRT_KVM")
     }
 
-    /// Starts `virt-kvm supervisor` detached (double fork: its own session, not our child), hands it the
-    /// configuration on a pipe, and reads its one-line `LaunchReport` from another, with a deadline.
-    private static func launch(_ executable: String, _ configuration: SupervisorConfiguration, timeoutMilliseconds: Int)
-        throws(VirtError) -> LaunchReport
-    {
-        let files = configuration.runFiles
-        let bytes: [UInt8]
-        do {
-            bytes = try FrameCodec.jsonLine(configuration)
-        } catch {
-            throw VirtError(.internalError, .kvm, "cannot encode the supervisor configuration: \(error)")
-        }
+    /// Starts `virt-kvm supervisor` detached (double spawn: its own session, not our child) before its
+    /// configuration exists: the process loads while the caller resolves the domain, then waits on its
+    /// configuration pipe. `startReportingStatus` hands it the configuration; `cancel` (or dropping it) closes
+    /// the pipe unused, and the supervisor exits without touching anything.
+    public static func prelaunch(executable: String? = nil) throws(VirtError) -> PrelaunchedSupervisor {
+        let path: String
+        if let executable { path = executable } else { path = try locateExecutable() }
         let config = try ChildProcess.pipe()
-        let ready = try ChildProcess.pipe()
+        let ready: (read: Int32, write: Int32)
+        do {
+            ready = try ChildProcess.pipe()
+        } catch {
+            [config.read, config.write].forEach { _ = close($0) }
+            throw error
+        }
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
         var options = ChildProcess.Options()
         options.keep = [config.read, ready.write]
@@ -112,29 +127,42 @@ extension DomainProcess {
         let pid: Int32
         do {
             pid = try ChildProcess.spawn(
-                executable,
-                [executable, "supervisor", "--config-fd", "\(config.read)", "--ready-fd", "\(ready.write)"],
+                path, [path, "supervisor", "--config-fd", "\(config.read)", "--ready-fd", "\(ready.write)"],
                 options: options)
         } catch {
             [config.read, config.write, ready.read, ready.write, null].forEach { _ = close($0) }
             throw error
         }
         [config.read, ready.write, null].forEach { _ = close($0) }
-        let supervisor = ProcessIdentity.of(pid)
-        try? SmallFile.writeAll(config.write, bytes, what: "the supervisor's configuration pipe")
-        close(config.write)
+        return PrelaunchedSupervisor(pid: pid, configWrite: config.write, readyRead: ready.read)
+    }
+
+    /// Hands the supervisor its configuration on its pipe, and reads its one-line `LaunchReport` from the
+    /// other, with a deadline.
+    private static func launch(
+        _ launched: PrelaunchedSupervisor, _ configuration: SupervisorConfiguration, timeoutMilliseconds: Int
+    ) throws(VirtError) -> LaunchReport {
+        let files = configuration.runFiles
+        let bytes: [UInt8]
+        do {
+            bytes = try FrameCodec.jsonLine(configuration)
+        } catch {
+            launched.cancel()
+            throw VirtError(.internalError, .kvm, "cannot encode the supervisor configuration: \(error)")
+        }
+        let (pid, supervisor, ready) = launched.handOver(bytes)
         let line: String?
         do {
-            line = try ChildProcess.readLine(ready.read, timeoutMilliseconds: timeoutMilliseconds)
+            line = try ChildProcess.readLine(ready, timeoutMilliseconds: timeoutMilliseconds)
         } catch {
-            close(ready.read)
+            close(ready)
             abandon(files, supervisor: supervisor)
             throw VirtError(
                 .operationTimeout, .kvm,
                 "domain '\(configuration.hypervisor.name)' was not ready within \(timeoutMilliseconds) ms; "
                     + "see '\(files.logFile)'")
         }
-        close(ready.read)
+        close(ready)
         guard let line, let report = try? FrameCodec.decode(LaunchReport.self, from: Array(line.utf8)) else {
             abandon(files, supervisor: supervisor)
             throw VirtError(
@@ -158,5 +186,54 @@ extension DomainProcess {
             _ = waitForExit(ours, milliseconds: 2_000)
         }
         cleanRunFiles(files)
+    }
+}
+
+/// A supervisor started before its configuration (`DomainProcess.prelaunch`): it waits on its configuration
+/// pipe. Handed over by `DomainProcess.startReportingStatus`; otherwise `cancel` (or the end of its life) closes
+/// the pipe and waits until the supervisor has exited, having done nothing.
+public final class PrelaunchedSupervisor {
+    let pid: Int32
+    private var configWrite: Int32
+    private var readyRead: Int32
+    /// Named while it is certainly ours: it waits for its configuration.
+    private let identity: ProcessIdentity?
+
+    /// How long `cancel` waits for the unused supervisor to exit.
+    static let cancelWaitMilliseconds = 2_000
+
+    init(pid: Int32, configWrite: Int32, readyRead: Int32) {
+        self.pid = pid
+        self.configWrite = configWrite
+        self.readyRead = readyRead
+        identity = ProcessIdentity.of(pid)
+    }
+
+    deinit { cancel() }
+
+    /// Still waiting for a configuration (neither handed over nor cancelled, and its process lives).
+    var isUsable: Bool { configWrite >= 0 && identity?.isAlive() == true }
+
+    /// Writes the configuration and closes the pipe; returns the pid, its identity and the ready pipe's read end
+    /// (the caller's to close from now on).
+    func handOver(_ bytes: [UInt8]) -> (pid: Int32, identity: ProcessIdentity?, ready: Int32) {
+        // A write error means the supervisor died: its report (or the lack of one) on the ready pipe says so.
+        try? SmallFile.writeAll(configWrite, bytes, what: "the supervisor's configuration pipe")
+        close(configWrite)
+        configWrite = -1
+        let ready = readyRead
+        readyRead = -1
+        return (pid, identity, ready)
+    }
+
+    /// Gives the supervisor an empty configuration (it exits at once, touching nothing) and waits, up to
+    /// `cancelWaitMilliseconds`, until it has: its end of the ready pipe closes when it exits.
+    public func cancel() {
+        guard configWrite >= 0 else { return }
+        close(configWrite)
+        configWrite = -1
+        _ = try? ChildProcess.readLine(readyRead, timeoutMilliseconds: Self.cancelWaitMilliseconds)
+        close(readyRead)
+        readyRead = -1
     }
 }
