@@ -4,12 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 static void byte0(struct flock *lock, short type) {
@@ -49,10 +51,11 @@ int cvirt_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
 int cvirt_epoll_control(int epfd, int op, int fd, uint64_t token) {
     struct epoll_event event;
     memset(&event, 0, sizeof(event));
-    event.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+    event.events = EPOLLIN | EPOLLRDHUP | (op == 3 ? 0 : EPOLLONESHOT);
     event.data.u64 = token;
     switch (op) {
     case 0: return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
+    case 3: return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
     case 1: return epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &event);
     case 2: return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
     default: errno = EINVAL; return -1;
@@ -70,6 +73,36 @@ int cvirt_epoll_wait(int epfd, uint64_t *tokens, int *hangup, int capacity, int 
         hangup[i] = (events[i].events & (EPOLLERR | EPOLLHUP)) != 0;
     }
     return count;
+}
+
+static long cvirt_elapsed_ns(const struct timespec *start) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long)(now.tv_sec - start->tv_sec) * 1000000000L + (now.tv_nsec - start->tv_nsec);
+}
+
+int cvirt_epoll_spin(int epfd, uint64_t *tokens, int *hangup, int capacity, long spin_ns) {
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    do {
+        int count = cvirt_epoll_wait(epfd, tokens, hangup, capacity, 0);
+        if (count != 0) return count;
+        sched_yield();
+    } while (cvirt_elapsed_ns(&start) < spin_ns);
+    return 0;
+}
+
+ssize_t cvirt_recv_spinning(int fd, void *buffer, size_t length, long spin_ns, int *blocked) {
+    *blocked = 0;
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while (cvirt_elapsed_ns(&start) < spin_ns) {
+        ssize_t got = recv(fd, buffer, length, MSG_DONTWAIT);
+        if (got >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) return got;
+        sched_yield();
+    }
+    *blocked = 1;
+    return recv(fd, buffer, length, 0);
 }
 
 static void daemon_signals(sigset_t *set) {

@@ -1,8 +1,7 @@
 import Glibc
 import Locking
 
-/// One accepted client. Only the worker that got its (one-shot) epoll event touches it, so it needs no
-/// lock of its own.
+/// One accepted client. Only the worker thread touches it, so it needs no lock of its own.
 final class ClientConnection: @unchecked Sendable {
     /// The connection's id in the lock table and its epoll token.
     let id: UInt64

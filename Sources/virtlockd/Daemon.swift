@@ -42,7 +42,7 @@ enum Daemon {
             log.info("virtlockd \(getpid()) serving '\(paths.socketPath)' as host '\(config.hostName)'")
         }
         server.openJournal(fresh: !server.adopted, reclaimTimeout: config.reclaimTimeout)
-        server.startWorkers(max(2, min(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 8)))
+        server.startWorker()
         signalReady()
 
         var idleSince: UInt64?

@@ -4,14 +4,18 @@ import Locking
 import Synchronization
 import VirtBase
 
-/// virtlockd's server: worker threads share one epoll set (one-shot events, so a connection is served
-/// by one worker at a time); the lock table sits behind one mutex. A gate lets the SIGUSR1 re-exec wait
-/// for requests in flight and hold new ones back, so the state it writes is exact.
+/// virtlockd's server: one worker thread serves every connection from one level-triggered epoll set; the lock
+/// table sits behind a mutex (the signal thread reads it too). A gate lets the SIGUSR1 re-exec wait for the
+/// request in flight and hold new ones back, so the state it writes is exact.
 final class LockServer: @unchecked Sendable {
     /// epoll token of the listening socket; clients use their id (ids start above it).
     private static let listenToken: UInt64 = 0
     /// Events taken per epoll_wait.
     private static let eventBatch: Int32 = 16
+    /// How long the worker polls for the next request before it sleeps (`cvirt_epoll_spin`): a client's release
+    /// usually follows its acquire within microseconds. It yields the CPU between polls, so the clients it waits
+    /// for are not starved.
+    static let spinNanoseconds = 50_000
 
     let log: DaemonLog
     let config: VirtlockdConfig
@@ -53,7 +57,7 @@ final class LockServer: @unchecked Sendable {
         epollFD = cvirt_epoll_create()
         guard epollFD >= 0 else { throw Posix.failure("cannot create the epoll set") }
         try Posix.setNonBlocking(listenFD, true)
-        guard cvirt_epoll_control(epollFD, 0, listenFD, Self.listenToken) == 0 else {
+        guard cvirt_epoll_control(epollFD, 3, listenFD, Self.listenToken) == 0 else {
             throw Posix.failure("cannot watch the listening socket")
         }
     }
@@ -133,7 +137,7 @@ final class LockServer: @unchecked Sendable {
             table.withLock { $0.adopt(id, saved.state) }
             clients.withLock { $0[id] = client }
             try Posix.setNonBlocking(saved.fd, true)
-            guard cvirt_epoll_control(epollFD, 0, saved.fd, id) == 0 else {
+            guard cvirt_epoll_control(epollFD, 3, saved.fd, id) == 0 else {
                 throw Posix.failure("cannot watch an adopted client connection")
             }
         }
@@ -143,9 +147,12 @@ final class LockServer: @unchecked Sendable {
         log.info("re-exec complete: adopted \(state.clients.count) clients holding \(leases) leases")
     }
 
-    /// Starts `count` worker threads.
-    func startWorkers(_ count: Int) {
-        for _ in 0..<count { DetachedThread.start { [self] in workerLoop() } }
+    /// Starts the worker thread. One only: every request takes the lock table's mutex, so a second worker adds no
+    /// parallelism, only contention on that mutex and more thread wake-ups (measured with benchmarks/bench-lock.sh
+    /// on two CPUs: 16 clients made 31,000-35,000 pairs/s with one worker, 25,600-29,800 with two; docs/locking.md).
+    /// The epoll set is level-triggered for that reason too: nothing to re-arm after each request.
+    func startWorker() {
+        DetachedThread.start { [self] in workerLoop() }
     }
 
     private func workerLoop() {
@@ -153,7 +160,11 @@ final class LockServer: @unchecked Sendable {
         var tokens = [UInt64](repeating: 0, count: Int(Self.eventBatch))
         var hangups = [Int32](repeating: 0, count: Int(Self.eventBatch))
         while true {
-            let count = cvirt_epoll_wait(epollFD, &tokens, &hangups, Self.eventBatch, -1)
+            var count: Int32 = 0
+            if Self.spinNanoseconds > 0 {
+                count = cvirt_epoll_spin(epollFD, &tokens, &hangups, Self.eventBatch, Self.spinNanoseconds)
+            }
+            if count == 0 { count = cvirt_epoll_wait(epollFD, &tokens, &hangups, Self.eventBatch, -1) }
             if count < 0 {
                 if errno == EINTR { continue }
                 log.error("epoll_wait failed: \(Posix.describe(errno))")
@@ -181,7 +192,6 @@ final class LockServer: @unchecked Sendable {
     }
 
     private func acceptClients() {
-        defer { _ = cvirt_epoll_control(epollFD, 1, listenFD, Self.listenToken) }
         while true {
             let fd = cvirt_accept_nonblock(listenFD)
             if fd < 0 {
@@ -220,7 +230,7 @@ final class LockServer: @unchecked Sendable {
             }
             table.withLock { $0.connect(id, peerPID: peer.pid) }
             log.debug("client \(id) connected (pid \(peer.pid), uid \(peer.uid))")
-            guard cvirt_epoll_control(epollFD, 0, fd, id) == 0 else {
+            guard cvirt_epoll_control(epollFD, 3, fd, id) == 0 else {
                 log.error("cannot watch client \(id): \(Posix.describe(errno))")
                 drop(client)
                 continue
@@ -246,10 +256,6 @@ final class LockServer: @unchecked Sendable {
                 return
             }
             if got < buffer.count { break }
-        }
-        guard cvirt_epoll_control(epollFD, 1, client.fd, id) == 0 else {
-            drop(client)
-            return
         }
     }
 

@@ -24,13 +24,24 @@ int cvirt_accept_nonblock(int fd);
 /// epoll_create1(EPOLL_CLOEXEC).
 int cvirt_epoll_create(void);
 
-/// Adds (`op` 0), re-arms (1) or removes (2) `fd` in `epfd` for input with EPOLLONESHOT; `token` comes
-/// back from cvirt_epoll_wait.
+/// Adds (`op` 0), re-arms (1) or removes (2) `fd` in `epfd` for input with EPOLLONESHOT, or adds it
+/// level-triggered (3: reported whenever input is pending, nothing to re-arm); `token` comes back from
+/// cvirt_epoll_wait.
 int cvirt_epoll_control(int epfd, int op, int fd, uint64_t token);
 
 /// Waits up to `timeout_ms` for events and writes at most `capacity` tokens to `tokens`; `hangup[i]` is
 /// non-zero when the peer hung up or the descriptor failed. Returns the count (0 on timeout).
 int cvirt_epoll_wait(int epfd, uint64_t *tokens, int *hangup, int capacity, int timeout_ms);
+
+/// cvirt_epoll_wait polled (timeout 0) for up to `spin_ns` nanoseconds, giving the CPU to any other runnable
+/// thread between polls (sched_yield); returns 0 when nothing came in that time. A request that comes back-to-back
+/// with the previous one then finds the thread running: on a host whose idle CPUs take tens of microseconds to
+/// wake (a nested VM) that wake-up is most of a round trip.
+int cvirt_epoll_spin(int epfd, uint64_t *tokens, int *hangup, int capacity, long spin_ns);
+
+/// recv(fd, buffer, length, 0), but first polled with MSG_DONTWAIT for up to `spin_ns` nanoseconds (yielding the
+/// CPU between polls); `*blocked` is set when nothing came in that time and the call blocked. Returns as recv.
+ssize_t cvirt_recv_spinning(int fd, void *buffer, size_t length, long spin_ns, int *blocked);
 
 /// Blocks SIGTERM, SIGINT, SIGQUIT, SIGHUP and SIGUSR1 in the calling thread (and threads it creates)
 /// and returns a close-on-exec, non-blocking signalfd that reports them.
