@@ -326,4 +326,57 @@ struct DomainProcessTests {
         close(output.read)
         return (try ChildProcess.wait(pid), text)
     }
+
+    @Test("a supervisor launched ahead of its configuration exits untouched when the start is abandoned")
+    func prelaunchCancelled() throws {
+        let fixture = try DomainProcessFixture()
+        let executable = try DomainProcess.locateExecutable()
+        // Cancelled explicitly: it waited on its configuration, detached, and is gone once `cancel` returns.
+        let early = try DomainProcess.prelaunch(executable: executable)
+        let identity = try #require(ProcessIdentity.of(early.pid))
+        #expect(identity.isAlive())
+        #expect(identity.parentPID() != getpid())
+        #expect(getsid(early.pid) != getsid(0))
+        early.cancel()
+        // `cancel` returns once the supervisor closed its end of the ready pipe, which the kernel does as the
+        // process exits, a moment before it is gone from /proc.
+        #expect(Self.gone(identity), "the unused supervisor exits")
+        // Dropped without a word: the same.
+        var dropped: PrelaunchedSupervisor? = try DomainProcess.prelaunch(executable: executable)
+        let droppedIdentity = try #require(dropped.flatMap { ProcessIdentity.of($0.pid) })
+        dropped = nil
+        #expect(Self.gone(droppedIdentity))
+        // Neither left a run file or a log behind.
+        #expect(fixture.entries(fixture.configuration().runFiles.runDirectory).isEmpty)
+    }
+
+    @Test("a prelaunched supervisor takes the configuration; one refused as already active is cancelled")
+    func prelaunchHandedOver() throws {
+        let fixture = try DomainProcessFixture()
+        let configuration = fixture.configuration()
+        let executable = try DomainProcess.locateExecutable()
+        let early = try DomainProcess.prelaunch(executable: executable)
+        let (process, _) = try DomainProcess.startReportingStatus(
+            configuration, executable: executable, prelaunched: early)
+        #expect(process.supervisor.pid == early.pid, "the supervisor launched ahead is the domain's")
+        #expect(try process.status().state == .running)
+
+        let second = try DomainProcess.prelaunch(executable: executable)
+        let secondIdentity = try #require(ProcessIdentity.of(second.pid))
+        #expect(throws: VirtError.self) {
+            _ = try DomainProcess.startReportingStatus(configuration, executable: executable, prelaunched: second)
+        }
+        #expect(Self.gone(secondIdentity), "the refused start's supervisor is gone")
+        #expect(try process.status().state == .running, "the running domain is unharmed")
+        _ = process.destroy()
+    }
+
+    /// Whether `process` is gone (or a zombie) within a second.
+    static func gone(_ process: ProcessIdentity) -> Bool {
+        for _ in 0..<1_000 {
+            if !process.isAlive() { return true }
+            usleep(1_000)
+        }
+        return false
+    }
 }

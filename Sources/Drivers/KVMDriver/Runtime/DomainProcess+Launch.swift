@@ -191,7 +191,7 @@ extension DomainProcess {
 
 /// A supervisor started before its configuration (`DomainProcess.prelaunch`): it waits on its configuration
 /// pipe. Handed over by `DomainProcess.startReportingStatus`; otherwise `cancel` (or the end of its life) closes
-/// the pipe and waits until the supervisor has exited, having done nothing.
+/// the pipe and waits until the supervisor exits, having done nothing.
 public final class PrelaunchedSupervisor {
     let pid: Int32
     private var configWrite: Int32
@@ -227,7 +227,7 @@ public final class PrelaunchedSupervisor {
     }
 
     /// Gives the supervisor an empty configuration (it exits at once, touching nothing) and waits, up to
-    /// `cancelWaitMilliseconds`, until it has: its end of the ready pipe closes when it exits.
+    /// `cancelWaitMilliseconds`, until it is exiting: its end of the ready pipe closes as it exits.
     public func cancel() {
         guard configWrite >= 0 else { return }
         close(configWrite)
