@@ -9,10 +9,11 @@ import VirtBase
 /// The supervisor's part of `<cputune>`, `<numatune>` and `<vcpusched>`: the domain's cgroups and the vCPU
 /// threads' scheduling policy, applied from outside the confined hypervisor.
 ///
-/// - Before the first hypervisor: the groups `machine/<name>/{emulator,vcpuN}` are made and their values written
-///   (`prepare`). When the definition asks for cgroup values and the groups cannot be made, the start fails;
-///   otherwise the domain runs without groups and the log says why.
-/// - When vCPUs must not run a guest instruction before they are placed (limits, a policy): right after each fork,
+/// - Right after the first hypervisor is spawned, while it loads and before it gets its configuration: the groups
+///   `machine/<name>/{emulator,vcpuN}` are made and their values written (`makeGroups`, from `afterSpawn`). When the
+///   definition asks for cgroup values and the groups cannot be made, the start fails (the hypervisor is killed
+///   before it ran anything); otherwise the domain runs without groups and the log says why.
+/// - When vCPUs must not run a guest instruction before they are placed (limits, a policy): right after each spawn,
 ///   before the hypervisor reads its configuration (so before it has a second thread), the whole process goes into
 ///   `emulator/` (`placeAfterSpawn`), and the hypervisor starts paused.
 /// - Otherwise the groups only account and confine what the hypervisor's own pinning already does, and the move
@@ -34,6 +35,8 @@ final class SupervisorTuning {
     private(set) var cgroup: DomainCGroup?
     /// Why the last run's placement failed; the supervisor ends the domain `failed` with it.
     private(set) var failure: String?
+    /// Whether `makeGroups` ran (once, for the first hypervisor).
+    private var groupsMade = false
 
     private init(configuration: TuningConfiguration, supervisor: SupervisorConfiguration) {
         self.configuration = configuration
@@ -42,13 +45,21 @@ final class SupervisorTuning {
         monitorSocket = supervisor.runFiles.monitorSocket
     }
 
-    /// Makes the domain's groups and writes their values; nil when the configuration has no tuning. Throws (after
-    /// removing what it made) when the definition needs cgroups that cannot be had.
-    static func prepare(_ supervisor: SupervisorConfiguration) throws(VirtError) -> SupervisorTuning? {
+    /// The domain's tuning, groups not made yet; nil when the configuration has no tuning.
+    static func planned(_ supervisor: SupervisorConfiguration) -> SupervisorTuning? {
         guard let configuration = supervisor.tuning else { return nil }
-        let tuning = SupervisorTuning(configuration: configuration, supervisor: supervisor)
-        try tuning.makeGroups()
-        return tuning
+        return SupervisorTuning(configuration: configuration, supervisor: supervisor)
+    }
+
+    /// Right after each spawn: makes the groups the first time (their `mkdir`s and values overlap the
+    /// hypervisor's exec), then places the hypervisor when its vCPUs must be placed before they run. Throws (after
+    /// removing what it made) when the definition needs cgroups that cannot be had.
+    func afterSpawn(_ pid: Int32) throws(VirtError) {
+        if !groupsMade {
+            groupsMade = true
+            try makeGroups()
+        }
+        try placeAfterSpawn(pid)
     }
 
     /// Whether the hypervisor must start paused: vCPUs with limits or a policy run no guest instruction before
@@ -111,8 +122,8 @@ final class SupervisorTuning {
         if group.host.has(.cpu) { try group.grantRealTimeRuntime(toVCPUs: realTime) }
     }
 
-    /// Right after the fork: puts the hypervisor into `emulator/` when its vCPUs must be placed before they run.
-    func placeAfterSpawn(_ pid: Int32) throws(VirtError) {
+    /// Puts the hypervisor into `emulator/` when its vCPUs must be placed before they run.
+    private func placeAfterSpawn(_ pid: Int32) throws(VirtError) {
         failure = nil
         if startsPaused { try placeHypervisor(pid) }
     }

@@ -57,9 +57,9 @@ final class Supervisor {
             log(error.description)
             return abandonStart(error, lockFD: lockFD, security: security)
         }
-        // Then the cgroups and the monitor socket.
+        // Then the monitor socket; the cgroups are made once the hypervisor is spawned (`SupervisorTuning.afterSpawn`).
         do throws(VirtError) {
-            tuning = try SupervisorTuning.prepare(configuration)
+            tuning = SupervisorTuning.planned(configuration)
             let socketDirectory = String(
                 files.monitorSocket[..<(files.monitorSocket.lastIndex(of: "/") ?? files.monitorSocket.startIndex)])
             if !socketDirectory.isEmpty && socketDirectory != files.runDirectory {
@@ -111,7 +111,7 @@ final class Supervisor {
             let userPaused = first && configuration.startPaused
             let run = HypervisorRun(
                 configuration: configuration, files: files, monitorFD: listener.descriptor,
-                paused: userPaused || tuning?.startsPaused == true, afterSpawn: tuning?.placeAfterSpawn)
+                paused: userPaused || tuning?.startsPaused == true, afterSpawn: tuning?.afterSpawn)
             let outcome = run.execute { hypervisor, vcpuThreads in
                 log("hypervisor \(hypervisor.map { String($0.pid) } ?? "?") is ready")
                 if let tuning, let pid = hypervisor?.pid,
