@@ -5,8 +5,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p benchmarks/results
-all=(xml-throughput virtsh-list-define bench-lock security security-start start-latency start-cgroups guest-memory suspend-resume start-batch
-     hugepage-start)
+all=(xml-throughput virtsh-list-define bench-lock lease-recovery security security-start start-latency start-cgroups guest-memory
+     suspend-resume start-batch hugepage-start)
 selected=("${@:-${all[@]}}")
 status=0
 for name in "${selected[@]}"; do
