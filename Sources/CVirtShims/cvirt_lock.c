@@ -92,8 +92,7 @@ int cvirt_epoll_spin(int epfd, uint64_t *tokens, int *hangup, int capacity, long
     return 0;
 }
 
-ssize_t cvirt_recv_spinning(int fd, void *buffer, size_t length, long spin_ns, int *blocked) {
-    *blocked = 0;
+ssize_t cvirt_recv_spinning(int fd, void *buffer, size_t length, long spin_ns) {
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
     while (cvirt_elapsed_ns(&start) < spin_ns) {
@@ -101,7 +100,6 @@ ssize_t cvirt_recv_spinning(int fd, void *buffer, size_t length, long spin_ns, i
         if (got >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) return got;
         sched_yield();
     }
-    *blocked = 1;
     return recv(fd, buffer, length, 0);
 }
 

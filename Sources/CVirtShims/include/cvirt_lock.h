@@ -40,8 +40,8 @@ int cvirt_epoll_wait(int epfd, uint64_t *tokens, int *hangup, int capacity, int 
 int cvirt_epoll_spin(int epfd, uint64_t *tokens, int *hangup, int capacity, long spin_ns);
 
 /// recv(fd, buffer, length, 0), but first polled with MSG_DONTWAIT for up to `spin_ns` nanoseconds (yielding the
-/// CPU between polls); `*blocked` is set when nothing came in that time and the call blocked. Returns as recv.
-ssize_t cvirt_recv_spinning(int fd, void *buffer, size_t length, long spin_ns, int *blocked);
+/// CPU between polls) before it blocks. Returns as recv.
+ssize_t cvirt_recv_spinning(int fd, void *buffer, size_t length, long spin_ns);
 
 /// Blocks SIGTERM, SIGINT, SIGQUIT, SIGHUP and SIGUSR1 in the calling thread (and threads it creates)
 /// and returns a close-on-exec, non-blocking signalfd that reports them.

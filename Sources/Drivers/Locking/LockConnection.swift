@@ -11,17 +11,12 @@ public final class LockConnection {
     private var splitter = FrameSplitter()
     private var buffer = [UInt8](repeating: 0, count: 65536)
     private var closed = false
-    /// Replies still to be awaited without spinning first: after a reply that did not come within the spin, the
-    /// next ones are awaited by blocking at once (a busy daemon answers late, and spinning would take CPU from it),
-    /// twice as many after each late reply in a row (up to `maximumSpinBackOff`).
-    private var repliesWithoutSpin = 0
-    private var spinBackOff = 0
 
-    /// How long a call polls for its reply before it sleeps: the daemon answers within microseconds when it is not
-    /// busy, and a sleeping caller takes tens of microseconds to wake on a host whose idle CPUs are slow to wake.
-    public static let spinNanoseconds = 50_000
-    /// The most replies awaited without spinning after late ones.
-    static let maximumSpinBackOff = 1024
+    /// How long a call polls for its reply before it sleeps, yielding the CPU between polls: the daemon answers
+    /// within tens of microseconds, and a sleeping caller costs a wake-up, which takes tens of microseconds on a host
+    /// whose idle CPUs are slow to wake. With many callers on few CPUs the yields pass the CPU from one to the next,
+    /// which costs less than putting each to sleep and waking it (docs/locking.md, "Performance").
+    public static let spinNanoseconds = 200_000
 
     /// How long a call waits for the daemon to take a request or answer it, in seconds: a daemon that is
     /// stopped (SIGSTOP, a hung disk under it) fails the call instead of hanging the supervisor or the start.
@@ -97,23 +92,9 @@ public final class LockConnection {
         }
     }
 
-    /// One receive for a reply: spinning first unless a recent reply was late (see `repliesWithoutSpin`).
+    /// One receive for a reply: polled for `spinNanoseconds`, then blocking (up to `replyTimeoutSeconds`).
     private func receive() -> Int {
-        guard repliesWithoutSpin == 0, Self.spinNanoseconds > 0 else {
-            repliesWithoutSpin = max(repliesWithoutSpin - 1, 0)
-            return buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        }
-        var blocked: Int32 = 0
-        let got = buffer.withUnsafeMutableBytes {
-            cvirt_recv_spinning(fd, $0.baseAddress, $0.count, Self.spinNanoseconds, &blocked)
-        }
-        if blocked != 0 {
-            spinBackOff = min(max(spinBackOff * 2, 4), Self.maximumSpinBackOff)
-            repliesWithoutSpin = spinBackOff
-        } else {
-            spinBackOff = 0
-        }
-        return got
+        buffer.withUnsafeMutableBytes { cvirt_recv_spinning(fd, $0.baseAddress, $0.count, Self.spinNanoseconds) }
     }
 
     /// Whether the daemon is still there: the socket has not been hung up or closed by the peer.
