@@ -51,12 +51,10 @@ int cvirt_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
 int cvirt_epoll_control(int epfd, int op, int fd, uint64_t token) {
     struct epoll_event event;
     memset(&event, 0, sizeof(event));
-    event.events = EPOLLIN | EPOLLRDHUP | (op == 3 ? 0 : EPOLLONESHOT);
+    event.events = EPOLLIN | EPOLLRDHUP;
     event.data.u64 = token;
     switch (op) {
     case 0: return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
-    case 3: return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
-    case 1: return epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &event);
     case 2: return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
     default: errno = EINVAL; return -1;
     }

@@ -57,7 +57,7 @@ final class LockServer: @unchecked Sendable {
         epollFD = cvirt_epoll_create()
         guard epollFD >= 0 else { throw Posix.failure("cannot create the epoll set") }
         try Posix.setNonBlocking(listenFD, true)
-        guard cvirt_epoll_control(epollFD, 3, listenFD, Self.listenToken) == 0 else {
+        guard cvirt_epoll_control(epollFD, 0, listenFD, Self.listenToken) == 0 else {
             throw Posix.failure("cannot watch the listening socket")
         }
     }
@@ -137,7 +137,7 @@ final class LockServer: @unchecked Sendable {
             table.withLock { $0.adopt(id, saved.state) }
             clients.withLock { $0[id] = client }
             try Posix.setNonBlocking(saved.fd, true)
-            guard cvirt_epoll_control(epollFD, 3, saved.fd, id) == 0 else {
+            guard cvirt_epoll_control(epollFD, 0, saved.fd, id) == 0 else {
                 throw Posix.failure("cannot watch an adopted client connection")
             }
         }
@@ -230,7 +230,7 @@ final class LockServer: @unchecked Sendable {
             }
             table.withLock { $0.connect(id, peerPID: peer.pid) }
             log.debug("client \(id) connected (pid \(peer.pid), uid \(peer.uid))")
-            guard cvirt_epoll_control(epollFD, 3, fd, id) == 0 else {
+            guard cvirt_epoll_control(epollFD, 0, fd, id) == 0 else {
                 log.error("cannot watch client \(id): \(Posix.describe(errno))")
                 drop(client)
                 continue

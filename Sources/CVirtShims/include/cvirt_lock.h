@@ -24,9 +24,8 @@ int cvirt_accept_nonblock(int fd);
 /// epoll_create1(EPOLL_CLOEXEC).
 int cvirt_epoll_create(void);
 
-/// Adds (`op` 0), re-arms (1) or removes (2) `fd` in `epfd` for input with EPOLLONESHOT, or adds it
-/// level-triggered (3: reported whenever input is pending, nothing to re-arm); `token` comes back from
-/// cvirt_epoll_wait.
+/// Adds (`op` 0) `fd` to `epfd` for input, level-triggered (reported whenever input or a hang-up is pending),
+/// or removes it (2); `token` comes back from cvirt_epoll_wait.
 int cvirt_epoll_control(int epfd, int op, int fd, uint64_t token);
 
 /// Waits up to `timeout_ms` for events and writes at most `capacity` tokens to `tokens`; `hangup[i]` is
