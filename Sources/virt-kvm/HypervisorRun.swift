@@ -6,15 +6,15 @@ import VirtBase
     import Glibc
 #endif
 
-/// One hypervisor process from fork to reaping: the supervisor starts it with its descriptors, reads its
+/// One hypervisor process from its spawn to reaping: the supervisor starts it with its descriptors, reads its
 /// reports until the pipe closes, and waits for it.
 struct HypervisorRun {
     let configuration: SupervisorConfiguration
     let files: RunFiles
     let monitorFD: Int32
     let paused: Bool
-    /// Runs right after the fork, before the hypervisor gets its configuration (the supervisor places it in its
-    /// cgroup there); an error kills the child and fails the run.
+    /// Runs right after the spawn, before the hypervisor gets its configuration (the supervisor makes the domain's
+    /// cgroups and places it there); an error kills the child and fails the run.
     var afterSpawn: ((Int32) throws(VirtError) -> Void)? = nil
 
     /// How one run ended.

@@ -6,7 +6,7 @@ import VirtBase
 #endif
 
 /// The `supervise` mode (for people and scripts; the driver starts the supervisor directly the same way):
-/// reads the supervisor configuration, starts the supervisor detached (double fork, its own session, so
+/// reads the supervisor configuration, starts the supervisor detached (double spawn, its own session, so
 /// it outlives the caller and its terminal), waits until it reports the guest ready or failed, and
 /// prints that `LaunchReport` as one JSON line. Exit status 0 when ready, 1 otherwise.
 struct Launcher {

@@ -160,10 +160,7 @@ final class LockServer: @unchecked Sendable {
         var tokens = [UInt64](repeating: 0, count: Int(Self.eventBatch))
         var hangups = [Int32](repeating: 0, count: Int(Self.eventBatch))
         while true {
-            var count: Int32 = 0
-            if Self.spinNanoseconds > 0 {
-                count = cvirt_epoll_spin(epollFD, &tokens, &hangups, Self.eventBatch, Self.spinNanoseconds)
-            }
+            var count = cvirt_epoll_spin(epollFD, &tokens, &hangups, Self.eventBatch, Self.spinNanoseconds)
             if count == 0 { count = cvirt_epoll_wait(epollFD, &tokens, &hangups, Self.eventBatch, -1) }
             if count < 0 {
                 if errno == EINTR { continue }

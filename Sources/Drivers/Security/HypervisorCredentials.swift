@@ -1,4 +1,4 @@
-/// What the hypervisor process becomes between fork and exec, computed in advance by the security drivers so the
+/// What the hypervisor process becomes before exec, computed in advance by the security drivers so the
 /// child runs only async-signal-safe calls (see `HypervisorLauncher`).
 public struct HypervisorCredentials: Sendable, Equatable, Codable {
     /// The SELinux exec label, or nil to leave the process label alone (SELinux disabled, or type none).

@@ -9,7 +9,7 @@ public struct HypervisorSecurityPlan: Sendable, Equatable, Codable {
     public var labels: DomainSecurityLabels
     /// The files each model relabels, in labelling order (primary first, DAC second).
     public var files: [ModelFileLabels]
-    /// What the hypervisor becomes between fork and exec (exec label, uid/gid, bounding-set drop).
+    /// What the hypervisor becomes before exec (exec label, uid/gid, bounding-set drop).
     public var credentials: HypervisorCredentials
     /// System calls taken out of the hypervisor's allow-list for this domain. Only ever narrows the filter:
     /// names outside the list are ignored. The tests use it to make a call the guest triggers forbidden.

@@ -21,7 +21,7 @@ public protocol SELinuxAPI: Sendable {
     func currentContext() -> String?
     /// The label `restorecon` would give `path` (`selabel_lookup_raw` on file_contexts), when a policy is loaded.
     func defaultFileLabel(_ path: String, mode: UInt32) -> String?
-    /// Where the exec label is written between fork and exec: `/proc/self/attr/exec`.
+    /// Where the exec label is written in the child before exec: `/proc/self/attr/exec`.
     var execLabelPath: String { get }
 }
 

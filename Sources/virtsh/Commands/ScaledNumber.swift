@@ -7,7 +7,9 @@ enum OptionNumber {
 
     /// The digits of `text` after leading white space and one optional sign, as `strtoull`/`strtol` read them:
     /// the sign, the digits and whatever follows; nil when there are no digits.
-    private static func split(_ text: String) -> (negative: Bool, digits: Substring, rest: Substring)? {
+    /// What C's `strto*` functions skip before the digits: leading white space, then one optional sign. Returns
+    /// whether the sign was `-`, and the text after it.
+    static func leadingSign(_ text: String) -> (negative: Bool, rest: Substring) {
         var rest = Substring(text)
         while let first = rest.first, first == " " || ("\t"..."\r").contains(first) { rest.removeFirst() }
         var negative = false
@@ -15,6 +17,11 @@ enum OptionNumber {
             negative = sign == "-"
             rest.removeFirst()
         }
+        return (negative, rest)
+    }
+
+    private static func split(_ text: String) -> (negative: Bool, digits: Substring, rest: Substring)? {
+        let (negative, rest) = leadingSign(text)
         let digits = rest.prefix { $0.isASCII && $0.isNumber }
         guard !digits.isEmpty else { return nil }
         return (negative, digits, rest.dropFirst(digits.count))

@@ -204,13 +204,7 @@ enum TuningCommands {
 /// leading-zero octal, an optional sign, nothing after the digits, within `int`.
 enum CInteger {
     static func parse(_ text: String) -> Int? {
-        var rest = Substring(text)
-        while let first = rest.first, first == " " || ("\t"..."\r").contains(first) { rest.removeFirst() }
-        var negative = false
-        if let sign = rest.first, sign == "+" || sign == "-" {
-            negative = sign == "-"
-            rest.removeFirst()
-        }
+        var (negative, rest) = OptionNumber.leadingSign(text)
         var radix = 10
         if rest.hasPrefix("0x") || rest.hasPrefix("0X"), rest.count > 2 {
             radix = 16
