@@ -91,7 +91,7 @@ let package = Package(
         .testTarget(name: "TestDriverTests", dependencies: ["TestDriver", "VirtCore"], swiftSettings: strict),
         .testTarget(name: "KVMDriverTests", dependencies: ["KVMDriver", "VirtCore", "Locking", "Security", "VirtTestSupport"], swiftSettings: strict),
         .testTarget(name: "KVMTests", dependencies: ["KVM", "VirtTestSupport"], exclude: ["Guests"], swiftSettings: strict),
-        .testTarget(name: "LockingTests", dependencies: ["Locking", "VirtBase", "virtlockd"], swiftSettings: strict),
+        .testTarget(name: "LockingTests", dependencies: ["Locking", "VirtBase", "virtlockd", "VirtTestSupport"], swiftSettings: strict),
         .testTarget(name: "HostTests", dependencies: ["Host", "VirtTestSupport"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "SecurityTests", dependencies: ["Security", "virt-seccomp-probe"], swiftSettings: strict),
         .testTarget(name: "virtshTests", dependencies: ["VirtCore", "virtsh", "VirtTestSupport"], exclude: ["Snapshots"], swiftSettings: strict),

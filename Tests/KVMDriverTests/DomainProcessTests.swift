@@ -3,6 +3,7 @@ import KVM
 import Synchronization
 import Testing
 import VirtBase
+import VirtTestSupport
 
 @testable import KVMDriver
 
@@ -331,7 +332,7 @@ struct DomainProcessTests {
     func prelaunchCancelled() throws {
         let fixture = try DomainProcessFixture()
         let executable = try DomainProcess.locateExecutable()
-        // Cancelled explicitly: it waited on its configuration, detached, and is gone once `cancel` returns.
+        // Cancelled explicitly: it waited on its configuration, detached, and exits once cancelled.
         let early = try DomainProcess.prelaunch(executable: executable)
         let identity = try #require(ProcessIdentity.of(early.pid))
         #expect(identity.isAlive())
@@ -340,12 +341,12 @@ struct DomainProcessTests {
         early.cancel()
         // `cancel` returns once the supervisor closed its end of the ready pipe, which the kernel does as the
         // process exits, a moment before it is gone from /proc.
-        #expect(Self.gone(identity), "the unused supervisor exits")
+        #expect(eventually(within: 1) { !identity.isAlive() }, "the unused supervisor exits")
         // Dropped without a word: the same.
         var dropped: PrelaunchedSupervisor? = try DomainProcess.prelaunch(executable: executable)
         let droppedIdentity = try #require(dropped.flatMap { ProcessIdentity.of($0.pid) })
         dropped = nil
-        #expect(Self.gone(droppedIdentity))
+        #expect(eventually(within: 1) { !droppedIdentity.isAlive() })
         // Neither left a run file or a log behind.
         #expect(fixture.entries(fixture.configuration().runFiles.runDirectory).isEmpty)
     }
@@ -366,17 +367,8 @@ struct DomainProcessTests {
         #expect(throws: VirtError.self) {
             _ = try DomainProcess.startReportingStatus(configuration, executable: executable, prelaunched: second)
         }
-        #expect(Self.gone(secondIdentity), "the refused start's supervisor is gone")
+        #expect(eventually(within: 1) { !secondIdentity.isAlive() }, "the refused start's supervisor is gone")
         #expect(try process.status().state == .running, "the running domain is unharmed")
         _ = process.destroy()
-    }
-
-    /// Whether `process` is gone (or a zombie) within a second.
-    static func gone(_ process: ProcessIdentity) -> Bool {
-        for _ in 0..<1_000 {
-            if !process.isAlive() { return true }
-            usleep(1_000)
-        }
-        return false
     }
 }

@@ -3,6 +3,7 @@ import Glibc
 import KVMDriver
 import Testing
 import VirtCore
+import VirtTestSupport
 
 /// Real guests through the kvm:// driver: `virt-kvm` supervisor and hypervisor, monitor, reconciliation.
 @Suite("kvm:// driver: running guests", .enabled(if: TickGuest.available))
@@ -27,16 +28,6 @@ struct KVMDriverLifecycleTests {
         ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").count
     }
 
-    /// Waits up to `seconds` for `condition`.
-    static func eventually(_ seconds: Double = 5, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            usleep(20_000)
-        }
-        return try condition()
-    }
-
     @Test("start, console output, suspend stops it, resume continues, destroy leaves nothing behind")
     func startSuspendResumeDestroy() throws {
         let root = try EmbedRoot()
@@ -49,7 +40,7 @@ struct KVMDriverLifecycleTests {
         try connection.start(uuid)
         defer { try? connection.destroy(uuid) }
         #expect(try connection.summary(uuid).state == .booted)
-        #expect(Self.eventually { Self.lines(console) >= 2 }, "the guest's ticks reach the console file")
+        #expect(eventually(within: 5) { Self.lines(console) >= 2 }, "the guest's ticks reach the console file")
         let text = try String(contentsOfFile: console, encoding: .utf8)
         #expect(!text.contains("earlier run"), "a console file without append='on' starts empty")
 
@@ -61,7 +52,7 @@ struct KVMDriverLifecycleTests {
 
         try connection.resume(uuid)
         #expect(try connection.summary(uuid).state == .unpaused)
-        #expect(Self.eventually { Self.lines(console) > paused }, "a resumed guest prints again")
+        #expect(eventually(within: 5) { Self.lines(console) > paused }, "a resumed guest prints again")
         #expect(try connection.info(uuid).cpuTimeNs > 0)
 
         try connection.destroy(uuid)
@@ -79,7 +70,7 @@ struct KVMDriverLifecycleTests {
         try connection.start(uuid)
         defer { try? connection.destroy(uuid) }
         try connection.shutdown(uuid)
-        #expect(try Self.eventually { try connection.summary(uuid).state == .shutoffShutdown })
+        #expect(try eventually(within: 5) { try connection.summary(uuid).state == .shutoffShutdown })
     }
 
     @Test("kill -9 of the hypervisor: the next call shows shut off (crashed) and frees the run files")
@@ -93,8 +84,8 @@ struct KVMDriverLifecycleTests {
         let pidText = try String(contentsOfFile: root.path + "/run/victim.pid", encoding: .utf8)
         let pid = try #require(Int32(pidText.trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(kill(pid, SIGKILL) == 0)
-        #expect(try Self.eventually(1.5) { try connection.summary(uuid).state == .shutoffCrashed })
-        #expect(Self.eventually(1) { !FileManager.default.fileExists(atPath: root.path + "/run/victim.pid") })
+        #expect(try eventually(within: 1.5) { try connection.summary(uuid).state == .shutoffCrashed })
+        #expect(eventually(within: 1) { !FileManager.default.fileExists(atPath: root.path + "/run/victim.pid") })
     }
 
     @Test("a pty console shows its path in the live XML only")

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 import VirtCore
+import VirtTestSupport
 
 @testable import KVMDriver
 
@@ -63,10 +64,6 @@ struct LeaseGuestTests {
         func log(_ name: String) -> String {
             (try? String(contentsOfFile: root.path + "/log/\(name).log", encoding: .utf8)) ?? ""
         }
-    }
-
-    static func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) rethrows -> Bool {
-        try KVMDriverLifecycleTests.eventually(seconds, condition)
     }
 
     @Test("a second domain on a leased disk is refused before it runs, naming the disk and the holder")
@@ -173,18 +170,18 @@ struct LeaseGuestTests {
         case .guestPowerOff:
             // The tick guest answers Ctrl+Alt+Del by powering itself off.
             try setup.connection.shutdown(first)
-            #expect(try Self.eventually { try setup.connection.summary(first).state.state == .shutoff })
+            #expect(try eventually { try setup.connection.summary(first).state.state == .shutoff })
         case .killHypervisor:
             let pid = try #require(setup.hypervisorPID("first"))
             #expect(kill(pid, SIGKILL) == 0)
-            #expect(try Self.eventually { try setup.connection.summary(first).state == .shutoffCrashed })
+            #expect(try eventually { try setup.connection.summary(first).state == .shutoffCrashed })
         case .killSupervisor:
             let pid = try #require(setup.supervisorPID("first"))
             #expect(kill(pid, SIGKILL) == 0)
-            #expect(try Self.eventually { try setup.connection.summary(first).state.state == .shutoff })
+            #expect(try eventually { try setup.connection.summary(first).state.state == .shutoff })
         }
         // A kill -9 is noticed by the daemon when it reads the closed connection: allow it a moment.
-        #expect(Self.eventually { (try? setup.connection.start(next)) != nil }, "the disk is free again")
+        #expect(eventually { (try? setup.connection.start(next)) != nil }, "the disk is free again")
         defer { try? setup.connection.destroy(next) }
         #expect(try setup.connection.domainLeases(next).first?.state == .held)
         #expect(try setup.connection.hostLeases().map(\.domain) == ["next"])
@@ -203,7 +200,7 @@ struct LeaseGuestTests {
         let daemon = driver.leaseStatus(name: "rebooter", uuid: first)?.daemonPID
         try setup.connection.reset(first)
         #expect(
-            Self.eventually {
+            eventually {
                 guard let now = setup.hypervisorPID("rebooter"), now != before else { return false }
                 return LockDaemonCleanup.isRunning(now)
             }, "a fresh hypervisor runs")
@@ -227,15 +224,15 @@ struct LeaseGuestTests {
             runDirectory: setup.runDirectory, configDirectory: setup.root.path + "/etc", disk: setup.image)
         defer { _ = contender.stop() }
         // The contender is knocking before the daemon dies, and keeps knocking while it comes back.
-        #expect(Self.eventually { contender.attempts >= 3 })
+        #expect(eventually { contender.attempts >= 3 })
         #expect(kill(oldDaemon, SIGKILL) == 0)
         #expect(
-            Self.eventually {
+            eventually {
                 guard let status = driver.leaseStatus(name: "survivor", uuid: uuid) else { return false }
                 return status.daemonPID != oldDaemon && status.leases.allSatisfy { $0.state == .held }
             }, "the leases are back under a new daemon")
         let attemptsAfterDeath = contender.attempts
-        #expect(Self.eventually { contender.attempts >= attemptsAfterDeath + 3 })
+        #expect(eventually { contender.attempts >= attemptsAfterDeath + 3 })
         let (attempts, successes) = contender.stop()
         #expect(attempts > 0)
         #expect(successes == 0, "the contender got the disk \(successes) times")
@@ -271,7 +268,7 @@ struct LeaseGuestTests {
         defer { try? setup.connection.destroy(uuid) }
         let holder = try Self.loseTheLease(setup, "victim")
         defer { holder.release() }
-        #expect(try Self.eventually { try setup.connection.summary(uuid).state == .shutoffDestroyed })
+        #expect(try eventually { try setup.connection.summary(uuid).state == .shutoffDestroyed })
         #expect(setup.log("victim").contains("lease lost: disk '\(setup.image)'"))
         #expect(setup.log("victim").contains("on_lockfailure is poweroff"))
     }
@@ -286,7 +283,7 @@ struct LeaseGuestTests {
         defer { try? setup.connection.destroy(uuid) }
         let holder = try Self.loseTheLease(setup, "careful")
         defer { holder.release() }
-        #expect(try Self.eventually { try setup.connection.summary(uuid).state.state == .paused })
+        #expect(try eventually { try setup.connection.summary(uuid).state.state == .paused })
         let lost = try setup.connection.domainLeases(uuid)
         #expect(lost.map(\.state) == [.lost])
         #expect(lost.first?.error?.hasPrefix("resource busy: disk '\(setup.image)' is leased") == true)
@@ -297,7 +294,7 @@ struct LeaseGuestTests {
 
         holder.release()
         #expect(
-            try Self.eventually { try setup.connection.domainLeases(uuid).map(\.state) == [.held] },
+            try eventually { try setup.connection.domainLeases(uuid).map(\.state) == [.held] },
             "the supervisor takes the lease back once the other host let go")
         try setup.connection.resume(uuid)
         #expect(try setup.connection.summary(uuid).state.state == .running)
@@ -315,7 +312,7 @@ struct LeaseGuestTests {
         defer { try? setup.connection.destroy(uuid) }
         let holder = try Self.loseTheLease(setup, "stubborn")
         defer { holder.release() }
-        #expect(try Self.eventually { try setup.connection.domainLeases(uuid).map(\.state) == [.lost] })
+        #expect(try eventually { try setup.connection.domainLeases(uuid).map(\.state) == [.lost] })
         #expect(try setup.connection.summary(uuid).state.state == .running)
         #expect(try setup.connection.hostLeases().contains { $0.domain == "stubborn" && $0.state == .lost })
     }
@@ -330,7 +327,7 @@ struct LeaseGuestTests {
         defer { try? setup.connection.destroy(uuid) }
         let holder = try Self.loseTheLease(setup, "phoenix")
         defer { holder.release() }
-        #expect(try Self.eventually { try setup.connection.summary(uuid).state == .shutoffFailed })
+        #expect(try eventually { try setup.connection.summary(uuid).state == .shutoffFailed })
         #expect(setup.log("phoenix").contains("could not be taken again for the restart"))
     }
 

@@ -59,15 +59,6 @@ struct NUMAGuestTests {
     /// The policy word (second field) of a `numa_maps` line.
     static func policy(_ line: String?) -> String? { line?.split(separator: " ").dropFirst().first.map(String.init) }
 
-    /// Waits until `condition` holds (the hypervisor's exit frees its pages a moment after destroy returns).
-    static func eventually(_ condition: () -> Bool) -> Bool {
-        for _ in 0..<60 {
-            if condition() { return true }
-            usleep(50_000)
-        }
-        return condition()
-    }
-
     @Test("two cells with their own memnode: each cell's mapping carries its own policy")
     func cellsWithMemnodes() throws {
         let root = try EmbedRoot()
@@ -132,7 +123,7 @@ struct NUMAGuestTests {
         // Huge pages are never swapped and not counted as locked: VmLck holds the 6 MiB of ordinary pages.
         #expect(locked >= 6 * 1024, "VmLck \(locked) kB covers cell 0's 6 MiB")
         try connection.destroy(uuid)
-        #expect(Self.eventually { HugePageLease.free(2048) == freeBefore }, "the pages went back to the pool")
+        #expect(eventually(within: 3) { HugePageLease.free(2048) == freeBefore }, "the pages went back to the pool")
     }
 
     @Test(
@@ -194,7 +185,7 @@ struct NUMAGuestTests {
         let line = lines.first
         #expect(Self.policy(line) == "bind:0" && line?.contains("kernelpagesize_kB=1048576") == true, "\(line ?? "")")
         try connection.destroy(uuid)
-        #expect(Self.eventually { HugePageLease.free(1_048_576) == 1 })
+        #expect(eventually(within: 3) { HugePageLease.free(1_048_576) == 1 })
     }
 
     @Test("<vcpu placement='auto'>: node 0 chosen, vCPUs and emulator on its CPUs, RAM bound, nodeset in the live XML")

@@ -177,16 +177,6 @@ final class SecurityFixture {
     func reservations() throws -> [String] {
         try (connection.driver as? KVMDriver).map { try $0.store.securityReservations().map(\.categories) } ?? []
     }
-
-    /// Waits up to `seconds` for `condition`.
-    static func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            usleep(20_000)
-        }
-        return try condition()
-    }
 }
 
 extension Driver {

@@ -5,6 +5,7 @@ import Security
 import Testing
 import VirtBase
 import VirtCore
+import VirtTestSupport
 
 @testable import KVMDriver
 
@@ -83,13 +84,13 @@ struct SecurityGuestTests {
         let first = try #require(try fixture.connection.driver.runtimeStatusPID(a))
         try fixture.connection.reset(a)
         #expect(
-            try SecurityFixture.eventually {
+            try eventually {
                 _ = try fixture.connection.summary(a)
                 return try fixture.connection.driver.runtimeStatusPID(a) != first
             }, "the hypervisor was restarted")
         // Its pid is known from its first instant; it confines itself once its VM is built, before it is ready.
         let second = try #require(try fixture.connection.driver.runtimeStatusPID(a))
-        #expect(SecurityFixture.eventually { fixture.log("a").contains("hypervisor \(second) is ready") })
+        #expect(eventually { fixture.log("a").contains("hypervisor \(second) is ready") })
         try expectConfined(fixture, a)
         #expect(SecurityFixture.label(diskA) == labelA.imageLabel)
         #expect(SecurityFixture.references(diskA, "selinux") == 1, "a restart relabels nothing twice")
@@ -105,7 +106,7 @@ struct SecurityGuestTests {
         // b answers the power button by powering off: shut off (shutdown), every file back.
         try fixture.connection.shutdown(b)
         #expect(
-            try SecurityFixture.eventually(30) { try fixture.connection.summary(b).state == .shutoffShutdown })
+            try eventually(within: 30) { try fixture.connection.summary(b).state == .shutoffShutdown })
         for path in [diskA, diskB, shared, iso, kernel] {
             #expect(SecurityFixture.isOriginal(path), "\(path): \(SecurityFixture.label(path) ?? "no label")")
         }
@@ -145,7 +146,7 @@ struct SecurityGuestTests {
         #expect(try fixture.reservations().count == 1)
 
         #expect(kill(try #require(status.supervisorPID), SIGKILL) == 0)
-        #expect(SecurityFixture.eventually { kill(hypervisor, 0) != 0 }, "the hypervisor died with its supervisor")
+        #expect(eventually { kill(hypervisor, 0) != 0 }, "the hypervisor died with its supervisor")
         #expect(try fixture.connection.summary(c).state == .shutoffCrashed)
         #expect(SecurityFixture.isOriginal(disk))
         #expect(SecurityFixture.isOriginal(kernel))
@@ -267,7 +268,7 @@ struct SecurityGuestTests {
                 ], console: console))
         try fixture.connection.start(h)
         #expect(
-            try SecurityFixture.eventually(60) { try fixture.connection.summary(h).state == .shutoffShutdown },
+            try eventually(within: 60) { try fixture.connection.summary(h).state == .shutoffShutdown },
             "the disk guest powers off when done")
         let report = (try? String(contentsOfFile: console, encoding: .utf8)) ?? ""
         for line in [

@@ -2,6 +2,7 @@ import Glibc
 import Locking
 import Testing
 import VirtBase
+import VirtTestSupport
 
 /// Two "hosts": two daemons, each in its own mount and PID namespace, sharing one lockspace
 /// directory (environment.md: no NFS here; fcntl locks conflict between them as between NFS clients).

@@ -2,6 +2,7 @@ import Glibc
 import Locking
 import Testing
 import VirtBase
+import VirtTestSupport
 
 /// Real daemons on temporary sockets, with the built `virtlockd` beside the test bundle.
 @Suite struct DaemonTests {

@@ -2,6 +2,7 @@ import Glibc
 import Locking
 import Testing
 import VirtBase
+import VirtTestSupport
 
 /// A daemon started after another went away (killed, crashed, stopped) while owners held leases: until
 /// those owners have reclaimed (or are gone, or the grace period ends) nobody else may acquire.

@@ -2,6 +2,7 @@ import Glibc
 import Locking
 import Testing
 import VirtBase
+import VirtTestSupport
 
 /// systemd socket activation: the daemon serves the listening socket it is handed (LISTEN_FDS/LISTEN_PID)
 /// and leaves it in place at shutdown. `systemd-socket-activate` plays systemd's part.

@@ -182,15 +182,6 @@ final class TestDaemon {
     }
 }
 
-/// Polls `condition` for up to ~10 s.
-func eventually(_ condition: () -> Bool) -> Bool {
-    for _ in 0..<1000 {
-        if condition() { return true }
-        usleep(10_000)
-    }
-    return condition()
-}
-
 let isRoot = geteuid() == 0
 
 /// Runs `body` until it succeeds (up to ~10 s), for steps that follow a release: a descriptor closed by

@@ -6,16 +6,6 @@ import Testing
 /// `kvm:///embed` root. Skipped visibly without /dev/kvm or gcc (and the terminal tests without tmux).
 @Suite("virtsh console and autostart with real guests", .enabled(if: ConsoleGuests.available), .serialized)
 struct ConsoleTests {
-    /// Waits up to `seconds` for `condition`.
-    static func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            usleep(20_000)
-        }
-        return try condition()
-    }
-
     @Test("console through a pipe: the echo guest echoes what is sent, and its power-off ends the console")
     func pipeRelayToEcho() throws {
         let root = try EmbedScratch()

@@ -114,11 +114,9 @@ struct SessionUserTests {
             {
                 kill(pid, SIGTERM)
             }
-            for _ in 0..<500 {
-                if userProcesses().isEmpty { return }
-                usleep(10_000)
+            if !eventually(within: 5, { userProcesses().isEmpty }) {
+                for pid in userProcesses().keys { kill(pid, SIGKILL) }
             }
-            for pid in userProcesses().keys { kill(pid, SIGKILL) }
         }
     }
 
@@ -184,10 +182,9 @@ struct SessionUserTests {
         #expect(started.output.contains("Domain 'sess' started"), "\(started)")
         // The guest powers off after its greeting; the domain then reads shut off (shutdown).
         var state = ""
-        for _ in 0..<500 {
+        _ = eventually {
             state = (try? home.run(home.asUser("domstate sess --reason")))?.output ?? ""
-            if state.contains("shut off") { break }
-            usleep(20_000)
+            return state.contains("shut off")
         }
         #expect(state.trimmingCharacters(in: .whitespacesAndNewlines) == "shut off (shutdown)")
         let console = (try? String(contentsOfFile: home.console, encoding: .utf8)) ?? ""
