@@ -39,15 +39,7 @@ final class SpawnedProcess {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        sigdelset(&defaults, SIGKILL)
-        sigdelset(&defaults, SIGSTOP)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        Self.startWithDefaultSignals(&attributes)
         var env = ProcessInfo.processInfo.environment
         env["LC_ALL"] = "C"
         env.removeValue(forKey: "VIRTSH_DEFAULT_URI")
@@ -67,6 +59,20 @@ final class SpawnedProcess {
         }
         pid = child
         inputFD = pipeInput ? fds[1] : -1
+    }
+
+    /// Makes `attributes` start the child with no signal blocked and every disposition at its default (a test
+    /// thread blocks most signals, and a child that inherited that would never see SIGCHLD or SIGHUP).
+    static func startWithDefaultSignals(_ attributes: inout posix_spawnattr_t) {
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        sigdelset(&defaults, SIGKILL)
+        sigdelset(&defaults, SIGSTOP)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     }
 
     deinit {
