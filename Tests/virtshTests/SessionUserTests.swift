@@ -27,11 +27,14 @@ struct SessionUserTests {
         let console: String
 
         init() throws {
-            let scratch = FreestandingGuests.scratchDirectory("session-user")
+            // A directory of its own per test (the scratch directory is one per test process).
+            let scratch = FreestandingGuests.scratchDirectory("session-user").appendingPathComponent(UUID().uuidString)
+            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
             root = scratch.path
             home = root + "/home"
             console = home + "/console.log"
             if let problem = FreestandingGuests.build(["hello"], into: scratch) { throw Failure(problem) }
+            chmod(scratch.deletingLastPathComponent().path, 0o755)
             chmod(root, 0o755)
             chmod(root + "/hello.elf", 0o644)
             try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
@@ -39,7 +42,9 @@ struct SessionUserTests {
             guard FileManager.default.createFile(atPath: disk, contents: Data(count: 1 << 20)) else {
                 throw Failure("cannot create \(disk)")
             }
-            for path in [home, disk] where chown(path, SessionUserTests.uid, SessionUserTests.uid) != 0 {
+            try FileManager.default.createDirectory(atPath: home + "/run", withIntermediateDirectories: false)
+            chmod(home + "/run", 0o700)
+            for path in [home, home + "/run", disk] where chown(path, SessionUserTests.uid, SessionUserTests.uid) != 0 {
                 throw Failure("cannot chown \(path)")
             }
             chmod(home, 0o700)
@@ -63,7 +68,7 @@ struct SessionUserTests {
             chmod(domainXML, 0o644)
         }
 
-        /// The user's environment: nothing of ours, only the XDG directories (the run directory made 0700).
+        /// The user's environment: nothing of ours, only the XDG directories (the run directory is the user's, 0700).
         var environment: [String] {
             [
                 "PATH=/usr/bin:/bin", "LC_ALL=C", "HOME=\(home)", "XDG_CONFIG_HOME=\(home)/.config",
@@ -126,8 +131,8 @@ struct SessionUserTests {
     }
 
     /// Runs `virtsh -c kvm:///session COMMANDS` as the user in a private mount namespace whose /dev/kvm is a node of
-    /// the host's KVM device with `mode` (owned by root), after making the user's run directory. The processes a
-    /// start launches stay in that namespace; the host's /dev/kvm keeps its owner and mode.
+    /// the host's KVM device with `mode` (owned by root). The processes a start launches stay in that namespace;
+    /// the host's /dev/kvm keeps its owner and mode.
     static func inNamespace(_ home: Home, deviceMode: String, _ commands: String) throws
         -> (status: Int32, output: String, error: String)
     {
@@ -135,13 +140,9 @@ struct SessionUserTests {
         let script =
             "rm -f \(node) && mknod -m \(deviceMode) \(node) c $((0x$(stat -c %t /dev/kvm))) "
             + "$((0x$(stat -c %T /dev/kvm))) && mount --bind \(node) /dev/kvm && exec \"$@\""
-        let user = ["/usr/bin/env", "-i"] + home.environment + [
-            "/usr/bin/setpriv", "--reuid", "\(uid)", "--regid", "\(uid)", "--clear-groups",
-            "/bin/sh", "-c", "mkdir -p -m 700 \"$XDG_RUNTIME_DIR\" && exec \"$0\" \"$@\"", ProcessRunner.virtshPath,
-            "-c", "kvm:///session", commands,
-        ]
         return try home.run(
-            ["/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", script, "sh"] + user)
+            ["/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", script, "sh"]
+                + home.asUser(commands))
     }
 
     static func hostDeviceMode() -> mode_t? {
