@@ -15,7 +15,7 @@ final class LockServer: @unchecked Sendable {
     /// How long the worker polls for the next request before it sleeps (`cvirt_epoll_spin`): a client's release
     /// usually follows its acquire within microseconds. It yields the CPU between polls, so the clients it waits
     /// for are not starved.
-    static let spinNanoseconds = 50_000
+    private static let spinNanoseconds = 50_000
 
     let log: DaemonLog
     let config: VirtlockdConfig

@@ -16,7 +16,7 @@ public final class LockConnection {
     /// within tens of microseconds, and a sleeping caller costs a wake-up, which takes tens of microseconds on a host
     /// whose idle CPUs are slow to wake. With many callers on few CPUs the yields pass the CPU from one to the next,
     /// which costs less than putting each to sleep and waking it (docs/locking.md, "Performance").
-    public static let spinNanoseconds = 200_000
+    static let spinNanoseconds = 200_000
 
     /// How long a call waits for the daemon to take a request or answer it, in seconds: a daemon that is
     /// stopped (SIGSTOP, a hung disk under it) fails the call instead of hanging the supervisor or the start.

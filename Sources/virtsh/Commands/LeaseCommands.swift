@@ -86,5 +86,23 @@ struct LeaseListJSON: Encodable {
             lockFile = lease.lockFile
             error = lease.error
         }
+
+        // Explicit, so that an absent `type` or `error` is `null` rather than a missing key, as in every document.
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(domain, forKey: .domain)
+            try c.encode(uuid, forKey: .uuid)
+            try c.encode(type, forKey: .type)
+            try c.encode(resource, forKey: .resource)
+            try c.encode(mode, forKey: .mode)
+            try c.encode(state, forKey: .state)
+            try c.encode(lockspace, forKey: .lockspace)
+            try c.encode(lockFile, forKey: .lockFile)
+            try c.encode(error, forKey: .error)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case domain, uuid, type, resource, mode, state, lockspace, lockFile, error
+        }
     }
 }
