@@ -77,7 +77,7 @@ struct HypervisorProcess {
             bytes.append(contentsOf: chunk[0..<count])
         }
         do {
-            return try FrameCodec.decode(SupervisorConfiguration.self, from: bytes)
+            return try SupervisorConfiguration.decodeJSON(bytes)
         } catch {
             throw VirtError(.internalError, .kvm, "the supervisor handed down an unreadable configuration: \(error)")
         }

@@ -49,12 +49,7 @@ struct HypervisorRun {
             defer { handOff.closeAll() }
             var runConfiguration = configuration
             runConfiguration.hypervisor = handOff.configuration
-            let configurationBytes: [UInt8]
-            do {
-                configurationBytes = try FrameCodec.jsonLine(runConfiguration)
-            } catch {
-                throw VirtError(.internalError, .kvm, "cannot encode the hypervisor configuration: \(error)")
-            }
+            let configurationBytes = runConfiguration.jsonLine()
             let config = try ChildProcess.pipe()
             let report = try ChildProcess.pipe()
             let pidFD = open(files.hypervisorPIDFile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)

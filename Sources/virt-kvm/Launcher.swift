@@ -17,7 +17,7 @@ struct Launcher {
             let bytes = try readConfiguration()
             let configuration: SupervisorConfiguration
             do {
-                configuration = try FrameCodec.decode(SupervisorConfiguration.self, from: bytes)
+                configuration = try SupervisorConfiguration.decodeJSON(bytes)
             } catch {
                 throw VirtError(.invalidArgument, .kvm, "supervisor configuration '\(configPath)': \(error)")
             }

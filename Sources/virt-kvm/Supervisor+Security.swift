@@ -50,7 +50,7 @@ struct SupervisorSecurity {
     func labelFiles() throws(VirtError) {
         guard let plan, plan.fileLabelCount > 0 else { return }
         do {
-            try SmallFile.writeAtomically(files.labelsFile, try FrameCodec.jsonLine(plan))
+            try SmallFile.writeAtomically(files.labelsFile, plan.jsonLine())
         } catch {
             throw VirtError(
                 .operationFailed, .security,

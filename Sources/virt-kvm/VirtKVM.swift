@@ -42,8 +42,11 @@ enum VirtKVM {
         close(configFD)
         // No configuration at all: the start that launched this supervisor ahead of it was abandoned.
         if bytes.isEmpty { return 0 }
-        guard let configuration = try? FrameCodec.decode(SupervisorConfiguration.self, from: bytes) else {
-            printError("virt-kvm supervisor: unreadable configuration on descriptor \(configFD)")
+        let configuration: SupervisorConfiguration
+        do {
+            configuration = try SupervisorConfiguration.decodeJSON(bytes)
+        } catch {
+            printError("virt-kvm supervisor: unreadable configuration on descriptor \(configFD): \(error)")
             return 1
         }
         return Supervisor(configuration: configuration, readyFD: readyFD).run()

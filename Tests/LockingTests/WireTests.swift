@@ -1,5 +1,6 @@
 import Locking
 import Testing
+import VirtBase
 
 @Suite struct WireTests {
     private func payload(_ json: String) -> [UInt8] { Array(json.utf8) }

@@ -99,3 +99,20 @@ public enum ThreadScheduler {
         return Int(low)...Int(high)
     }
 }
+
+/// The hand-written JSON form handed to the supervisor (see `JSONCodable`), as Codable's.
+extension ThreadSchedule: JSONCodable {
+    public init(json: JSONField) throws(JSONShapeError) {
+        policy = try json.required("policy")
+        priority = try json.required("priority")
+    }
+
+    public func write(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.member("policy", policy)
+        writer.member("priority", priority)
+        writer.endObject()
+    }
+}
+
+extension ThreadSchedule.Policy: JSONCodable {}

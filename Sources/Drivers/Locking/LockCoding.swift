@@ -1,3 +1,5 @@
+import VirtBase
+
 /// The lock protocol's messages read from and written to JSON by hand (see JSONValue for why).
 /// The member names are the wire names documented in docs/locking.md.
 public protocol LockWireCodable {

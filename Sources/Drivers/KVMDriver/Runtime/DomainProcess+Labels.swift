@@ -16,7 +16,7 @@ extension DomainProcess {
         guard let bytes = try? SmallFile.read(files.labelsFile) else { return }
         let plan: HypervisorSecurityPlan
         do {
-            plan = try FrameCodec.decode(HypervisorSecurityPlan.self, from: bytes)
+            plan = try HypervisorSecurityPlan.decodeJSON(bytes)
         } catch {
             appendLog(files, "cannot read '\(files.labelsFile)' to restore the domain's file labels: \(error)")
             return

@@ -1,8 +1,10 @@
-/// A parsed JSON document, for the lock protocol's hand-written codec (LockCoding.swift).
+/// A parsed JSON document, for the hand-written codecs: the lock protocol (Locking's LockCoding.swift) and the
+/// configuration handed from `virtsh` to the supervisor and on to the hypervisor (JSONCoding.swift).
 ///
 /// Why not `JSONDecoder`: on the two-core test machine FoundationEssentials' Codable JSON cost about
-/// 5 µs per message and side, most of the 150 µs acquire + release round trip; the lock protocol's few
-/// fixed shapes are cheap to read and write by hand, which is what the round-trip goal (≤ 50 µs) needs.
+/// 5 µs per message and side, most of the 150 µs acquire + release round trip; and the first use of each
+/// Codable type in a fresh process costs runtime type lookups, about 1 ms for a domain's configuration,
+/// paid by each of the three processes on the way to a guest's first instruction (docs/performance.md).
 public enum JSONValue: Equatable, Sendable {
     case null
     case bool(Bool)
@@ -281,6 +283,13 @@ public struct JSONWriter {
 
     /// An integer value.
     public mutating func integer(_ value: Int64) {
+        comma()
+        bytes.append(contentsOf: String(value).utf8)
+        needsComma = true
+    }
+
+    /// An unsigned integer value (the whole 64-bit range).
+    public mutating func unsigned(_ value: UInt64) {
         comma()
         bytes.append(contentsOf: String(value).utf8)
         needsComma = true
