@@ -48,13 +48,13 @@ public struct JSONField {
     }
 
     /// The error for this value.
-    public func wrong(_ expected: String) -> JSONShapeError { JSONShapeError(path: path, expected: expected) }
+    @inlinable public func wrong(_ expected: String) -> JSONShapeError { JSONShapeError(path: path, expected: expected) }
 
     /// Reads the whole value as `T`.
-    public func decode<T: JSONCodable>(_ type: T.Type = T.self) throws(JSONShapeError) -> T { try T(json: self) }
+    @inlinable public func decode<T: JSONCodable>(_ type: T.Type = T.self) throws(JSONShapeError) -> T { try T(json: self) }
 
     /// The member `key` of this object; nil when absent or null (as Codable's `decodeIfPresent` reads).
-    public func optional<T: JSONCodable>(_ key: String, _ type: T.Type = T.self) throws(JSONShapeError) -> T? {
+    @inlinable public func optional<T: JSONCodable>(_ key: String, _ type: T.Type = T.self) throws(JSONShapeError) -> T? {
         guard case .object = value else { throw wrong("an object") }
         guard let found = value[key] else { return nil }
         if case .null = found { return nil }
@@ -62,24 +62,24 @@ public struct JSONField {
     }
 
     /// The member `key` of this object, which must be present.
-    public func required<T: JSONCodable>(_ key: String, _ type: T.Type = T.self) throws(JSONShapeError) -> T {
+    @inlinable public func required<T: JSONCodable>(_ key: String, _ type: T.Type = T.self) throws(JSONShapeError) -> T {
         guard let found: T = try optional(key) else { throw JSONShapeError(path: member(key), expected: "present") }
         return found
     }
 
     /// The path of member `key`.
-    func member(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
+    @usableFromInline func member(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
 }
 
 extension JSONWriter {
     /// `"key": value`.
-    public mutating func member<T: JSONCodable>(_ key: String, _ value: T) {
+    @inlinable public mutating func member<T: JSONCodable>(_ key: String, _ value: T) {
         self.key(key)
         value.write(to: &self)
     }
 
     /// `"key": value` when `value` is not nil; nothing otherwise (as Codable's `encodeIfPresent` writes).
-    public mutating func member<T: JSONCodable>(_ key: String, ifPresent value: T?) {
+    @inlinable public mutating func member<T: JSONCodable>(_ key: String, ifPresent value: T?) {
         if let value { member(key, value) }
     }
 
