@@ -7,14 +7,23 @@ import PackageDescription
 let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
 /// C code in the shims is held to the same standard.
 let strictC: [CSetting] = [.define("_GNU_SOURCE"), .unsafeFlags(["-Wall", "-Werror"])]
+/// Release executables that are exec'd on the start path: the C libraries come from their archives (StaticLink holds one
+/// linker script per library, named like its shared object, found before it), libgcc's unwinder is linked in, and lld
+/// packs the relative relocations (DT_RELR, glibc >= 2.36). Only libc and libm are then loaded at exec. The program's
+/// own symbols are not exported: nothing looks them up (--export-dynamic comes from -static-stdlib).
+let fastExec: LinkerSetting = .unsafeFlags([
+    "-L", Context.packageDirectory + "/StaticLink", "-use-ld=lld", "-Xclang-linker", "-static-libgcc",
+    "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic",
+], .when(configuration: .release))
 
 let package = Package(
     name: "swift-virt",
     targets: [
         // C: system libraries (Debian -dev packages) and our own shim.
-        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
-        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        .systemLibrary(name: "CEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        .systemLibrary(name: "CLibXML2", pkgConfig: Context.packageDirectory + "/StaticLink/libxml-2.0.pc",
+                       providers: [.apt(["libxml2-dev"])]),
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CEdit", providers: [.apt(["libedit-dev"])]),
         .systemLibrary(name: "CSELinux", pkgConfig: "libselinux", providers: [.apt(["libselinux1-dev"])]),
         .target(name: "CVirtShims", cSettings: strictC),
 
@@ -56,6 +65,7 @@ let package = Package(
                             .linkedLibrary("_FoundationICU", .when(configuration: .release)),
                             .linkedLibrary("_FoundationCollections", .when(configuration: .release)),
                             .linkedLibrary("_FoundationCShims", .when(configuration: .release)),
+                            fastExec,
                           ]),
         // virt-kvm is exec'd twice per guest start: the standard library linked in saves the dynamic loading of
         // the Swift runtime each time (docs/performance.md).
@@ -64,6 +74,7 @@ let package = Package(
                             .unsafeFlags(["-static-stdlib"]),
                             // FoundationEssentials.a needs these two, which -static-stdlib does not name.
                             .linkedLibrary("_FoundationCollections"), .linkedLibrary("_FoundationCShims"),
+                            fastExec,
                           ]),
         .executableTarget(name: "virtlockd", dependencies: ["Locking", "VirtBase", "CVirtShims"], swiftSettings: strict),
         // Test support and measures.
