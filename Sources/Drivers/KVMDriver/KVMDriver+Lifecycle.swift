@@ -79,13 +79,15 @@ extension KVMDriver {
 
     /// Starts a defined domain: resolve its configuration, launch the supervisor, wait for the guest to be
     /// ready, record the processes and the live XML. A failed start leaves nothing running or recorded.
-    func startDomain(_ uuid: UUID, flags: StartFlags) throws {
+    func startDomain(_ uuid: UUID, flags: StartFlags, prepared: PrelaunchedSupervisor?) throws {
+        defer { prepared?.cancel() }
         try reconcile()
         let domain = try store.require(.uuid(uuid))
         if domain.id != nil { throw VirtError(.operationInvalid, .kvm, "domain is already running") }
-        // The supervisor process loads while the domain is resolved below; it waits for its configuration, and
-        // exits untouched if this start fails first (or it is started afresh below if it could not be).
-        let early = try? DomainProcess.prelaunch()
+        // The supervisor process loads while the domain is resolved below (or since before the connection opened,
+        // when the caller prepared the start); it waits for its configuration, and exits untouched if this start
+        // fails first (or it is started afresh below if it could not be).
+        let early = prepared ?? (try? DomainProcess.prelaunch())
         defer { early?.cancel() }
         let definition = try definition(uuid, live: false)
         let resolver = HypervisorConfigurationResolver(definition: definition)

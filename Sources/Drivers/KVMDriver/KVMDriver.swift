@@ -108,7 +108,12 @@ public final class KVMDriver: Driver {
 
     // MARK: Lifecycle
 
-    public func start(_ uuid: UUID, flags: StartFlags) throws { try startDomain(uuid, flags: flags) }
+    public func start(_ uuid: UUID, flags: StartFlags) throws { try startDomain(uuid, flags: flags, prepared: nil) }
+    public func start(_ uuid: UUID, flags: StartFlags, prepared: (any StartPreparation)?) throws {
+        let early = prepared as? PrelaunchedSupervisor
+        if early == nil { prepared?.cancel() }
+        try startDomain(uuid, flags: flags, prepared: early)
+    }
     public func shutdown(_ uuid: UUID) throws { try shutdownDomain(uuid) }
     public func destroy(_ uuid: UUID, graceful: Bool) throws { try destroyDomain(uuid) }
     public func reboot(_ uuid: UUID) throws { try rebootDomain(uuid) }

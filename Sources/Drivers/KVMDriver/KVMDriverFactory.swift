@@ -13,4 +13,13 @@ public struct KVMDriverFactory: DriverFactory {
     public func open(_ uri: ConnectionURI) throws -> any Driver {
         try KVMDriver(paths: URIPaths.resolve(uri))
     }
+
+    /// The domain's supervisor process, launched before its configuration exists (`DomainProcess.prelaunch`):
+    /// its exec overlaps opening the store and finding the domain.
+    public func prepareStart(_ uri: ConnectionURI) -> (any StartPreparation)? {
+        try? DomainProcess.prelaunch()
+    }
 }
+
+/// The kvm:// driver's start preparation: `cancel` gives the waiting supervisor an empty configuration.
+extension PrelaunchedSupervisor: StartPreparation {}

@@ -106,9 +106,18 @@ public final class Connection {
         try driver.undefine(uuid)
     }
 
-    public func start(_ uuid: UUID, flags: StartFlags = []) throws {
+    public func start(_ uuid: UUID, flags: StartFlags = [], prepared: (any StartPreparation)? = nil) throws {
         try requireWritable("virDomainCreate")
-        try driver.start(uuid, flags: flags)
+        try driver.start(uuid, flags: flags, prepared: prepared)
+    }
+
+    /// Begins, before `open`, what a start of a domain on `uri` needs (`DriverFactory.prepareStart`); nil when the
+    /// URI's driver prepares nothing or the URI is not one `open` would take.
+    public static func prepareStart(_ uri: String, factories: [any DriverFactory]) -> (any StartPreparation)? {
+        guard let parsed = try? ConnectionURI(parsing: uri), parsed.transport == nil,
+            let factory = factories.first(where: { $0.scheme == parsed.scheme })
+        else { return nil }
+        return factory.prepareStart(parsed)
     }
 
     public func shutdown(_ uuid: UUID) throws {

@@ -47,6 +47,8 @@ public protocol Driver: AnyObject {
     func info(_ uuid: UUID) throws -> DomainInfo
 
     func start(_ uuid: UUID, flags: StartFlags) throws
+    /// A start that may take over work begun before the connection opened (`DriverFactory.prepareStart`).
+    func start(_ uuid: UUID, flags: StartFlags, prepared: (any StartPreparation)?) throws
     func shutdown(_ uuid: UUID) throws
     func destroy(_ uuid: UUID, graceful: Bool) throws
     func reboot(_ uuid: UUID) throws
@@ -190,4 +192,26 @@ public protocol DriverFactory: Sendable {
     var scheme: String { get }
     /// Opens a driver for `uri`; throws `no connection driver available for ...` or a clear error otherwise.
     func open(_ uri: ConnectionURI) throws -> any Driver
+    /// Begins what every start of a domain on `uri` needs before the connection is open and the domain found,
+    /// so it overlaps them (the kvm:// driver's supervisor process loads meanwhile). Nil when there is nothing to
+    /// begin, and on any failure: the start then does it all itself.
+    func prepareStart(_ uri: ConnectionURI) -> (any StartPreparation)?
+}
+
+extension DriverFactory {
+    public func prepareStart(_ uri: ConnectionURI) -> (any StartPreparation)? { nil }
+}
+
+/// Work begun for a start ahead of it (`DriverFactory.prepareStart`), handed to `Connection.start`. A start
+/// that uses it takes it over; `cancel` undoes whatever was not taken over, and is harmless after a start.
+public protocol StartPreparation: AnyObject {
+    func cancel()
+}
+
+extension Driver {
+    /// Drivers that prepare nothing ignore a preparation.
+    public func start(_ uuid: UUID, flags: StartFlags, prepared: (any StartPreparation)?) throws {
+        prepared?.cancel()
+        try start(uuid, flags: flags)
+    }
 }

@@ -133,13 +133,17 @@ enum DomainCommands {
 
     static func start(_ context: CommandContext) throws {
         if context.flag("autostart") { return try startAutostartDomains(context) }
+        // Begun before the connection opens and the domain is found, so it overlaps them (kvm://: the domain's
+        // supervisor process loads meanwhile); undone if the start fails before using it.
+        let prepared = Connection.prepareStart(context.shell.settings.uri, factories: context.shell.factories)
+        defer { prepared?.cancel() }
         let domain = try context.domain()
         if domain.id != nil { throw CommandFailure("Domain is already active") }
         var flags: StartFlags = []
         if context.flag("paused") { flags.insert(.paused) }
         if context.flag("force-boot") { flags.insert(.forceBoot) }
         do {
-            try context.connection().start(domain.uuid, flags: flags)
+            try context.connection().start(domain.uuid, flags: flags, prepared: prepared)
         } catch let error as VirtError {
             throw CommandFailure("Failed to start domain '\(domain.name)'", error.description)
         }

@@ -188,7 +188,8 @@ extension DomainProcess {
 /// pipe. Handed over by `DomainProcess.startReportingStatus`; otherwise `cancel` (or the end of its life) closes
 /// the pipe and waits until the supervisor exits, having done nothing.
 public final class PrelaunchedSupervisor {
-    let pid: Int32
+    /// The supervisor's pid.
+    public let pid: Int32
     private var configWrite: Int32
     private var readyRead: Int32
     /// Named while it is certainly ours: it waits for its configuration.
