@@ -68,7 +68,7 @@ public struct JSONField {
     }
 
     /// The path of member `key`.
-    @usableFromInline func member(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
+    public func member(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
 }
 
 extension JSONWriter {

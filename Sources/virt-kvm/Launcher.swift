@@ -53,7 +53,7 @@ struct Launcher {
         close(config.write)
         let line = try ChildProcess.readLine(ready.read, timeoutMilliseconds: nil)
         close(ready.read)
-        guard let line, let report = try? FrameCodec.decode(LaunchReport.self, from: Array(line.utf8)) else {
+        guard let line, let report = try? LaunchReport.decodeJSON(Array(line.utf8)) else {
             throw VirtError(
                 .operationFailed, .kvm,
                 "the supervisor of domain '\(configuration.hypervisor.name)' (pid \(pid)) ended before the guest "
@@ -84,6 +84,6 @@ struct Launcher {
     }
 
     private func emit(_ report: LaunchReport) {
-        try? SmallFile.writeAll(1, (try? FrameCodec.jsonLine(report)) ?? [], what: "stdout")
+        try? SmallFile.writeAll(1, report.jsonLine(), what: "stdout")
     }
 }

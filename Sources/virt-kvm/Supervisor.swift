@@ -154,7 +154,7 @@ final class Supervisor {
         let report = LaunchReport(
             supervisor: ProcessIdentity.of(getpid()), hypervisor: hypervisor,
             error: error, errorCode: errorCode?.rawValue)
-        try? SmallFile.writeAll(fd, (try? FrameCodec.jsonLine(report)) ?? [], what: "ready pipe")
+        try? SmallFile.writeAll(fd, report.jsonLine(), what: "ready pipe")
         close(fd)
     }
 

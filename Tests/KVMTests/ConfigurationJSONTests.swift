@@ -135,3 +135,45 @@ import VirtBase
         }
     }
 }
+
+/// The start's reports, written by hand, read back by both codecs.
+@Suite struct ReportJSONTests {
+    static let exits: [GuestExit] = [
+        .poweroff(code: 0x31), .reset, .crashed(reason: "triple fault"), .internalError(reason: "entry \"failed\""),
+        .stopped,
+    ]
+
+    @Test(arguments: exits)
+    func guestExitsRoundTrip(_ exit: GuestExit) throws {
+        #expect(try GuestExit.decodeJSON(exit.jsonLine()) == exit)
+        #expect(try FrameCodec.decode(GuestExit.self, from: exit.jsonLine()) == exit)
+        #expect(try GuestExit.decodeJSON(FrameCodec.jsonLine(exit)) == exit)
+    }
+
+    @Test func launchReportsRoundTrip() throws {
+        let full = LaunchReport(
+            supervisor: ProcessIdentity(pid: 12, startTime: 345), hypervisor: ProcessIdentity(pid: 13, startTime: 346),
+            error: "lease refused", errorCode: "resourceBusy")
+        for report in [full, LaunchReport(supervisor: nil, hypervisor: nil, error: nil)] {
+            #expect(try LaunchReport.decodeJSON(report.jsonLine()) == report)
+            #expect(try FrameCodec.decode(LaunchReport.self, from: report.jsonLine()) == report)
+            #expect(try LaunchReport.decodeJSON(FrameCodec.jsonLine(report)) == report)
+        }
+    }
+
+    @Test(arguments: [
+        (#"{"poweroff":{"code":-1}}"#, "'poweroff.code' must be an unsigned 32-bit integer"),
+        (#"{"halted":{}}"#, "'(document)' must be one of poweroff, reset, crashed, internalError or stopped"),
+        (#"{"reset":{},"stopped":{}}"#,
+         "'(document)' must be an object with one member: poweroff, reset, crashed, internalError or stopped"),
+        (#"{"crashed":"x"}"#, "'crashed' must be an object"),
+    ])
+    func malformedExitsAreNamed(_ text: String, _ message: String) {
+        do {
+            _ = try GuestExit.decodeJSON(Array(text.utf8))
+            Issue.record("accepted: \(text)")
+        } catch {
+            #expect(error.description == message)
+        }
+    }
+}

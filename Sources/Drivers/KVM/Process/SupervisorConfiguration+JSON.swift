@@ -341,3 +341,82 @@ extension SupervisorLeases.Resource: JSONCodable {
 
 extension LeaseKind: JSONCodable {}
 extension LeaseFailureAction: JSONCodable {}
+
+// The start's pipe reports (hypervisor → supervisor → `virtsh`), written and read as the guest begins to run.
+
+/// Codable's form of an enumeration with associated values: one member named after the case, holding an object
+/// of the case's values (`{"poweroff":{"code":0}}`, `{"stopped":{}}`).
+extension GuestExit: JSONCodable {
+    public init(json: JSONField) throws(JSONShapeError) {
+        guard case .object(let members) = json.value, members.count == 1 else {
+            throw json.wrong("an object with one member: poweroff, reset, crashed, internalError or stopped")
+        }
+        let values: JSONField = JSONField(members[0].1, path: json.member(members[0].0))
+        guard case .object = values.value else { throw values.wrong("an object") }
+        switch members[0].0 {
+        case "poweroff": self = .poweroff(code: try values.required("code"))
+        case "reset": self = .reset
+        case "crashed": self = .crashed(reason: try values.required("reason"))
+        case "internalError": self = .internalError(reason: try values.required("reason"))
+        case "stopped": self = .stopped
+        default: throw json.wrong("one of poweroff, reset, crashed, internalError or stopped")
+        }
+    }
+
+    public func write(to writer: inout JSONWriter) {
+        writer.beginObject()
+        switch self {
+        case .poweroff(let code):
+            writer.key("poweroff")
+            writer.beginObject()
+            writer.member("code", code)
+        case .reset:
+            writer.key("reset")
+            writer.beginObject()
+        case .crashed(let reason):
+            writer.key("crashed")
+            writer.beginObject()
+            writer.member("reason", reason)
+        case .internalError(let reason):
+            writer.key("internalError")
+            writer.beginObject()
+            writer.member("reason", reason)
+        case .stopped:
+            writer.key("stopped")
+            writer.beginObject()
+        }
+        writer.endObject()
+        writer.endObject()
+    }
+}
+
+extension ProcessIdentity: JSONCodable {
+    public init(json: JSONField) throws(JSONShapeError) {
+        pid = try json.required("pid")
+        startTime = try json.required("startTime")
+    }
+
+    public func write(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.member("pid", pid)
+        writer.member("startTime", startTime)
+        writer.endObject()
+    }
+}
+
+extension LaunchReport: JSONCodable {
+    public init(json: JSONField) throws(JSONShapeError) {
+        self.init(
+            supervisor: try json.optional("supervisor"), hypervisor: try json.optional("hypervisor"),
+            error: try json.optional("error"), errorCode: try json.optional("errorCode"))
+    }
+
+    public func write(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.member("supervisor", ifPresent: supervisor)
+        writer.member("hypervisor", ifPresent: hypervisor)
+        writer.member("error", ifPresent: error)
+        writer.member("errorCode", ifPresent: errorCode)
+        writer.endObject()
+    }
+}

@@ -158,7 +158,7 @@ extension DomainProcess {
                     + "see '\(files.logFile)'")
         }
         close(ready)
-        guard let line, let report = try? FrameCodec.decode(LaunchReport.self, from: Array(line.utf8)) else {
+        guard let line, let report = try? LaunchReport.decodeJSON(Array(line.utf8)) else {
             abandon(files, supervisor: supervisor)
             throw VirtError(
                 .operationFailed, .kvm,
