@@ -107,9 +107,9 @@ struct TopLevelOptions {
     }
 
     /// The URI to use: `-c`, else `$VIRTSH_DEFAULT_URI`, else `kvm:///system` for root, `kvm:///session` otherwise.
-    func resolvedURI(environment: [String: String], effectiveUID: uid_t) -> String {
+    func resolvedURI(environment: (String) -> String?, effectiveUID: uid_t) -> String {
         if let uri { return uri }
-        if let fromEnvironment = environment["VIRTSH_DEFAULT_URI"], !fromEnvironment.isEmpty { return fromEnvironment }
+        if let fromEnvironment = environment("VIRTSH_DEFAULT_URI"), !fromEnvironment.isEmpty { return fromEnvironment }
         return effectiveUID == 0 ? "kvm:///system" : "kvm:///session"
     }
 }

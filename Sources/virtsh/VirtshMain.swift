@@ -37,7 +37,9 @@ enum VirtshMain {
         }
 
         var settings = ShellSettings(
-            uri: options.resolvedURI(environment: ProcessInfo.processInfo.environment, effectiveUID: geteuid()))
+            // One variable read with getenv: `ProcessInfo`'s environment builds a dictionary of every variable first
+            // (0.3 ms here), on the way to every command.
+            uri: options.resolvedURI(environment: { getenv($0).map { String(cString: $0) } }, effectiveUID: geteuid()))
         settings.readOnly = options.readOnly
         settings.quiet = options.quiet
         settings.timing = options.timing

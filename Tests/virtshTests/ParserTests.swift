@@ -95,14 +95,14 @@ import Testing
 
     @Test func defaultURI() throws {
         let none = try TopLevelOptions.parse([])
-        #expect(none.resolvedURI(environment: [:], effectiveUID: 0) == "kvm:///system")
-        #expect(none.resolvedURI(environment: [:], effectiveUID: 1000) == "kvm:///session")
+        #expect(none.resolvedURI(environment: { _ in nil }, effectiveUID: 0) == "kvm:///system")
+        #expect(none.resolvedURI(environment: { _ in nil }, effectiveUID: 1000) == "kvm:///session")
         #expect(
-            none.resolvedURI(environment: ["VIRTSH_DEFAULT_URI": "test:///default"], effectiveUID: 0)
+            none.resolvedURI(environment: { ["VIRTSH_DEFAULT_URI": "test:///default"][$0] }, effectiveUID: 0)
                 == "test:///default")
         let given = try TopLevelOptions.parse(["-c", "kvm:///embed?root=/x"])
         #expect(
-            given.resolvedURI(environment: ["VIRTSH_DEFAULT_URI": "test:///default"], effectiveUID: 0)
+            given.resolvedURI(environment: { ["VIRTSH_DEFAULT_URI": "test:///default"][$0] }, effectiveUID: 0)
                 == "kvm:///embed?root=/x")
     }
 

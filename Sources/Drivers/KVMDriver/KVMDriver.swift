@@ -22,7 +22,7 @@ public final class KVMDriver: Driver {
     /// Creates the URI's directories (0700 for session and embed trees) and opens its store.
     public init(paths: URIPaths, hostRoot: String? = nil) throws {
         self.paths = paths
-        let environmentRoot = ProcessInfo.processInfo.environment["SWIFT_VIRT_HOST_ROOT"] ?? ""
+        let environmentRoot = getenv("SWIFT_VIRT_HOST_ROOT").map { String(cString: $0) } ?? ""
         self.hostRoot = hostRoot ?? (environmentRoot.isEmpty ? "/" : environmentRoot)
         uri = paths.canonicalURI
         hypervisorVersion = SystemIdentity.numericVersion(of: SystemIdentity.kernelRelease())

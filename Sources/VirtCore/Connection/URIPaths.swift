@@ -51,7 +51,7 @@ public struct URIPaths: Sendable, Equatable {
     /// identity. Throws a clear error for remote hosts, unknown paths, unknown parameters and a relative
     /// or missing embed root.
     public static func resolve(
-        _ uri: ConnectionURI, environment: [String: String] = ProcessInfo.processInfo.environment,
+        _ uri: ConnectionURI, environment: [String: String] = URIPaths.environmentVariables(),
         isRoot: Bool = geteuid() == 0, homeDirectory: String? = nil
     ) throws -> URIPaths {
         func bad(_ why: String) -> VirtError { VirtError(.invalidArgument, .connection, "\(uri): \(why)") }
@@ -111,6 +111,16 @@ public struct URIPaths: Sendable, Equatable {
             kind: .embed(root: root), configDirectory: root + "/etc", storeDirectory: root + "/lib",
             storePath: root + "/lib/" + storeFileName, runDirectory: root + "/run", logDirectory: root + "/log",
             socketDirectory: sockets, directoryMode: 0o700)
+    }
+
+    /// The variables `resolve` reads, from the process's environment (with `getenv`: `ProcessInfo`'s environment
+    /// builds a dictionary of every variable, 0.3 ms on the way to every command here).
+    public static func environmentVariables() -> [String: String] {
+        var found: [String: String] = [:]
+        for name in ["HOME", "XDG_RUNTIME_DIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME"] {
+            if let value = getenv(name) { found[name] = String(cString: value) }
+        }
+        return found
     }
 
     /// `$XDG_RUNTIME_DIR/swift-virt`, else `~/.cache/swift-virt/run`.
