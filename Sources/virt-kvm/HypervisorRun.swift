@@ -14,8 +14,12 @@ struct HypervisorRun {
     let monitorFD: Int32
     let paused: Bool
     /// Runs right after the spawn, before the hypervisor gets its configuration (the supervisor makes the domain's
-    /// cgroups and places it there); an error kills the child and fails the run.
+    /// cgroups and places it there, when its vCPUs must not run before); an error kills the child and fails the run.
     var afterSpawn: ((Int32) throws(VirtError) -> Void)? = nil
+    /// Runs once the hypervisor has its configuration, while it builds the VM and before its reports are read (the
+    /// supervisor makes the cgroups that need not exist before the guest runs); an error kills the child and fails
+    /// the run.
+    var afterHandOff: ((Int32) throws(VirtError) -> Void)? = nil
 
     /// How one run ended.
     struct Outcome {
@@ -85,6 +89,14 @@ struct HypervisorRun {
             // report pipe and waitpid tell below.
             try? SmallFile.writeAll(config.write, configurationBytes, what: "the configuration pipe")
             close(config.write)
+            do {
+                try afterHandOff?(pid)
+            } catch {
+                kill(pid, SIGKILL)
+                _ = try? ChildProcess.wait(pid)
+                close(report.read)
+                throw error
+            }
             reportRead = report.read
         } catch {
             outcome.error = "\(error)"

@@ -9,13 +9,18 @@ import VirtBase
 /// The supervisor's part of `<cputune>`, `<numatune>` and `<vcpusched>`: the domain's cgroups and the vCPU
 /// threads' scheduling policy, applied from outside the confined hypervisor.
 ///
-/// - Right after the first hypervisor is spawned, while it loads and before it gets its configuration: the groups
-///   `machine/<name>/{emulator,vcpuN}` are made and their values written (`makeGroups`, from `afterSpawn`). When the
-///   definition asks for cgroup values and the groups cannot be made, the start fails (the hypervisor is killed
-///   before it ran anything); otherwise the domain runs without groups and the log says why.
+/// - When the definition asks for cgroup values or vCPU policies (`placesBeforeRunning`): right after the first
+///   hypervisor is spawned, while it loads and before it gets its configuration, the groups
+///   `machine/<name>/{emulator,vcpuN}` are made and their values written (`makeGroups`, from `afterSpawn`). When they
+///   cannot be made, the start fails (the hypervisor is killed before it ran anything).
+/// - Otherwise the groups only account and confine what the hypervisor's own pinning already does: they are made
+///   once the hypervisor has its configuration, while it builds the VM (`afterHandOff`), so that their `mkdir`s
+///   (1–2 ms here) never hold back its start; still before its ready report is read. A host without usable groups
+///   leaves the domain running without them, and the log says why; a value that cannot be written (a pinned vCPU's
+///   CPUs) fails the start, and the hypervisor is killed.
 /// - When vCPUs must not run a guest instruction before they are placed (limits, a policy): right after each spawn,
 ///   before the hypervisor reads its configuration (so before it has a second thread), the whole process goes into
-///   `emulator/` (`placeAfterSpawn`), and the hypervisor starts paused.
+///   `emulator/` (`afterSpawn`), and the hypervisor starts paused.
 /// - Otherwise the groups only account and confine what the hypervisor's own pinning already does, and the move
 ///   waits until the guest runs: a cgroup v1 migration can wait for an RCU grace period (several ms) while it
 ///   holds back every fork and thread creation on the host, which would delay the guest's start. The hypervisor
@@ -55,11 +60,22 @@ final class SupervisorTuning {
     /// hypervisor's exec), then places the hypervisor when its vCPUs must be placed before they run. Throws (after
     /// removing what it made) when the definition needs cgroups that cannot be had.
     func afterSpawn(_ pid: Int32) throws(VirtError) {
-        if !groupsMade {
-            groupsMade = true
-            try makeGroups()
-        }
-        try placeAfterSpawn(pid)
+        failure = nil
+        guard startsPaused else { return }
+        try makeGroupsOnce()
+        try placeHypervisor(pid)
+    }
+
+    /// Once the hypervisor has its configuration: makes the groups the first time when nothing had to be placed
+    /// before the guest runs.
+    func afterHandOff(_ pid: Int32) throws(VirtError) {
+        if !startsPaused { try makeGroupsOnce() }
+    }
+
+    private func makeGroupsOnce() throws(VirtError) {
+        guard !groupsMade else { return }
+        groupsMade = true
+        try makeGroups()
     }
 
     /// Whether the hypervisor must start paused: vCPUs with limits or a policy run no guest instruction before
@@ -120,12 +136,6 @@ final class SupervisorTuning {
         }
         let realTime = (0..<vcpus).filter { configuration.schedule(forVCPU: $0)?.policy.isRealTime == true }
         if group.host.has(.cpu) { try group.grantRealTimeRuntime(toVCPUs: realTime) }
-    }
-
-    /// Puts the hypervisor into `emulator/` when its vCPUs must be placed before they run.
-    private func placeAfterSpawn(_ pid: Int32) throws(VirtError) {
-        failure = nil
-        if startsPaused { try placeHypervisor(pid) }
     }
 
     /// Puts the hypervisor, all its threads, into `emulator/`.

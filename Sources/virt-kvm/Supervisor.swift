@@ -57,7 +57,8 @@ final class Supervisor {
             log(error.description)
             return abandonStart(error, lockFD: lockFD, security: security)
         }
-        // Then the monitor socket; the cgroups are made once the hypervisor is spawned (`SupervisorTuning.afterSpawn`).
+        // Then the monitor socket; the cgroups are made once the hypervisor is spawned (`SupervisorTuning.afterSpawn`,
+        // or `afterHandOff` when nothing must be placed before the guest runs).
         do throws(VirtError) {
             tuning = SupervisorTuning.planned(configuration)
             let socketDirectory = String(
@@ -111,7 +112,8 @@ final class Supervisor {
             let userPaused = first && configuration.startPaused
             let run = HypervisorRun(
                 configuration: configuration, files: files, monitorFD: listener.descriptor,
-                paused: userPaused || tuning?.startsPaused == true, afterSpawn: tuning?.afterSpawn)
+                paused: userPaused || tuning?.startsPaused == true, afterSpawn: tuning?.afterSpawn,
+                afterHandOff: tuning?.afterHandOff)
             let outcome = run.execute { hypervisor, vcpuThreads in
                 log("hypervisor \(hypervisor.map { String($0.pid) } ?? "?") is ready")
                 if let tuning, let pid = hypervisor?.pid,
