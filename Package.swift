@@ -7,10 +7,11 @@ import PackageDescription
 let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
 /// C code in the shims is held to the same standard.
 let strictC: [CSetting] = [.define("_GNU_SOURCE"), .unsafeFlags(["-Wall", "-Werror"])]
-/// Release executables that are exec'd on the start path: the C libraries come from their archives (StaticLink holds one
-/// linker script per library, named like its shared object, found before it), libgcc's unwinder is linked in, and lld
-/// packs the relative relocations (DT_RELR, glibc >= 2.36). Only libc and libm are then loaded at exec. The program's
-/// own symbols are not exported: nothing looks them up (--export-dynamic comes from -static-stdlib).
+/// Release executables that are exec'd on the start path: the C libraries come from their archives (StaticLink
+/// holds one linker script per library, named like its shared object, found before it), libgcc's unwinder is
+/// linked in, and lld packs the relative relocations (DT_RELR, glibc >= 2.36). Only libc and libm are then loaded
+/// at exec. The program's own symbols are not exported: nothing looks them up (--export-dynamic comes from
+/// -static-stdlib). docs/performance.md has the figures, docs/security.md the cost (updates need a rebuild).
 let fastExec: LinkerSetting = .unsafeFlags([
     "-L", Context.packageDirectory + "/StaticLink", "-use-ld=lld", "-Xclang-linker", "-static-libgcc",
     "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic",

@@ -48,13 +48,18 @@ public struct JSONField {
     }
 
     /// The error for this value.
-    @inlinable public func wrong(_ expected: String) -> JSONShapeError { JSONShapeError(path: path, expected: expected) }
+    @inlinable public func wrong(_ expected: String) -> JSONShapeError {
+        JSONShapeError(path: path, expected: expected)
+    }
 
     /// Reads the whole value as `T`.
-    @inlinable public func decode<T: JSONCodable>(_ type: T.Type = T.self) throws(JSONShapeError) -> T { try T(json: self) }
+    @inlinable public func decode<T: JSONCodable>(_ type: T.Type = T.self) throws(JSONShapeError) -> T {
+        try T(json: self)
+    }
 
     /// The member `key` of this object; nil when absent or null (as Codable's `decodeIfPresent` reads).
-    @inlinable public func optional<T: JSONCodable>(_ key: String, _ type: T.Type = T.self) throws(JSONShapeError) -> T? {
+    @inlinable
+    public func optional<T: JSONCodable>(_ key: String, _ type: T.Type = T.self) throws(JSONShapeError) -> T? {
         guard case .object = value else { throw wrong("an object") }
         guard let found = value[key] else { return nil }
         if case .null = found { return nil }
@@ -62,7 +67,8 @@ public struct JSONField {
     }
 
     /// The member `key` of this object, which must be present.
-    @inlinable public func required<T: JSONCodable>(_ key: String, _ type: T.Type = T.self) throws(JSONShapeError) -> T {
+    @inlinable
+    public func required<T: JSONCodable>(_ key: String, _ type: T.Type = T.self) throws(JSONShapeError) -> T {
         guard let found: T = try optional(key) else { throw JSONShapeError(path: member(key), expected: "present") }
         return found
     }

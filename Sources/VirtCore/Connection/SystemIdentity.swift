@@ -27,11 +27,25 @@ public enum SystemIdentity {
     /// The numeric `major.minor.micro` prefix of a kernel release (`6.1.0-18-amd64` → `6.1.0`), the form
     /// virsh prints after `Running hypervisor:`.
     public static func numericVersion(of release: String) -> String {
-        let numeric = release.prefix { $0.isNumber || $0 == "." }
-        let parts = numeric.split(separator: ".", omittingEmptySubsequences: false).prefix(3).map(String.init)
-        let padded =
-            parts.filter { !$0.isEmpty } + Array(repeating: "0", count: max(0, 3 - parts.filter { !$0.isEmpty }.count))
-        return padded.prefix(3).joined(separator: ".")
+        // Bytes, not Characters: every kvm:// connection asks, and `Character.isNumber`'s Unicode tables and a
+        // generic `joined` cost more here, on their first use in a process, than the rest of opening the store.
+        var parts: [String] = [""]
+        for byte in release.utf8 {
+            if byte == UInt8(ascii: ".") {
+                parts.append("")
+            } else if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                parts[parts.count - 1].unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                break
+            }
+        }
+        let numbers = parts.prefix(3).filter { !$0.isEmpty }
+        var version = ""
+        for index in 0..<3 {
+            if index > 0 { version += "." }
+            version += index < numbers.count ? numbers[index] : "0"
+        }
+        return version
     }
 
     /// `strerror(3)` as a String.

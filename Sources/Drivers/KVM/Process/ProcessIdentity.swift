@@ -27,22 +27,17 @@ public struct ProcessIdentity: Codable, Sendable, Equatable, Hashable {
     }
 
     private static func of(_ pid: Int32, procRoot: String, acceptingZombie: Bool) -> ProcessIdentity? {
-        guard pid > 0, let fields = try? statFields(pid, procRoot: procRoot) else { return nil }
-        // fields[0] is field 3 (state); starttime is field 22.
-        let stateIndex = 0
-        let startTimeIndex = 22 - 3
-        guard fields.count > startTimeIndex, let startTime = UInt64(fields[startTimeIndex]) else { return nil }
-        if !acceptingZombie && (fields[stateIndex] == "Z" || fields[stateIndex] == "X") { return nil }
+        guard pid > 0, let stat = StatLine(pid, procRoot: procRoot) else { return nil }
+        // Field 3 is the state; starttime is field 22.
+        guard let state = stat.field(3)?.first, let startTime = stat.number(22) else { return nil }
+        if !acceptingZombie && (state == UInt8(ascii: "Z") || state == UInt8(ascii: "X")) { return nil }
         return ProcessIdentity(pid: pid, startTime: startTime)
     }
 
     /// The parent's pid of this process, while it runs.
     public func parentPID(procRoot: String = "/proc") -> Int32? {
-        // fields[1] is field 4 (ppid).
-        guard isAlive(procRoot: procRoot), let fields = try? ProcessIdentity.statFields(pid, procRoot: procRoot),
-            fields.count > 1
-        else { return nil }
-        return Int32(fields[1])
+        guard isAlive(procRoot: procRoot), let ppid = StatLine(pid, procRoot: procRoot)?.number(4) else { return nil }
+        return Int32(exactly: ppid)
     }
 
     /// The process's arguments (`/proc/PID/cmdline`), while it runs.
@@ -60,12 +55,52 @@ public struct ProcessIdentity: Codable, Sendable, Equatable, Hashable {
         ProcessIdentity.of(pid, procRoot: procRoot) == self
     }
 
-    /// The fields of `/proc/PID/stat` after the command name (which may hold spaces and parentheses:
-    /// the name ends at the last `)`).
-    static func statFields(_ pid: Int32, procRoot: String) throws(VirtError) -> [Substring]? {
-        guard let text = try SmallFile.readText("\(procRoot)/\(pid)/stat", limit: 4096),
-            let close = text.lastIndex(of: ")")
+}
+
+/// `/proc/PID/stat`, read as bytes: it is read several times on every start, and String's splitting costs more on
+/// its first use in a process than the read itself.
+private struct StatLine {
+    /// The bytes after the command name (which may hold spaces and parentheses: it ends at the last `)`).
+    let rest: ArraySlice<UInt8>
+
+    init?(_ pid: Int32, procRoot: String) {
+        guard let bytes = try? SmallFile.read("\(procRoot)/\(pid)/stat", limit: 4096),
+            let close = bytes.lastIndex(of: UInt8(ascii: ")"))
         else { return nil }
-        return text[text.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
+        rest = bytes[(close + 1)...]
+    }
+
+    /// Field `number` as proc(5) counts them (1 is the pid, 2 the command name); nil when there is none.
+    func field(_ number: Int) -> ArraySlice<UInt8>? {
+        guard number >= 3 else { return nil }
+        var remaining = number - 3
+        var start: Int?
+        for index in rest.indices {
+            if rest[index] == UInt8(ascii: " ") || rest[index] == UInt8(ascii: "\n") {
+                if let begin = start {
+                    if remaining == 0 { return rest[begin..<index] }
+                    remaining -= 1
+                    start = nil
+                }
+            } else if start == nil {
+                start = index
+            }
+        }
+        if let begin = start, remaining == 0 { return rest[begin...] }
+        return nil
+    }
+
+    /// Field `number` as an unsigned decimal number.
+    func number(_ number: Int) -> UInt64? {
+        guard let digits = field(number), !digits.isEmpty else { return nil }
+        var value: UInt64 = 0
+        for byte in digits {
+            guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
+            let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
+            if overflow1 || overflow2 { return nil }
+            value = sum
+        }
+        return value
     }
 }
