@@ -76,27 +76,25 @@ struct HypervisorRun {
                 close(report.read)
                 throw error
             }
-            do {
-                try afterSpawn?(pid)
-            } catch {
-                kill(pid, SIGKILL)
-                _ = try? ChildProcess.wait(pid)
-                close(config.write)
-                close(report.read)
-                throw error
+            // A step that fails once the child exists ends it and closes the pipe ends still open.
+            func ending(_ child: Int32, closing descriptors: [Int32], _ step: ((Int32) throws(VirtError) -> Void)?)
+                throws(VirtError)
+            {
+                do {
+                    try step?(child)
+                } catch {
+                    kill(child, SIGKILL)
+                    _ = try? ChildProcess.wait(child)
+                    descriptors.forEach { _ = close($0) }
+                    throw error
+                }
             }
+            try ending(pid, closing: [config.write, report.read], afterSpawn)
             // The hypervisor reads its configuration first; a write error means it died, which the
             // report pipe and waitpid tell below.
             try? SmallFile.writeAll(config.write, configurationBytes, what: "the configuration pipe")
             close(config.write)
-            do {
-                try afterHandOff?(pid)
-            } catch {
-                kill(pid, SIGKILL)
-                _ = try? ChildProcess.wait(pid)
-                close(report.read)
-                throw error
-            }
+            try ending(pid, closing: [report.read], afterHandOff)
             reportRead = report.read
         } catch {
             outcome.error = "\(error)"
