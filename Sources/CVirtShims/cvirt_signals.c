@@ -36,6 +36,10 @@ int cvirt_install_termination_forwarder(void) {
     return 0;
 }
 
+pid_t cvirt_termination_target(void) {
+    return (pid_t)termination_target;
+}
+
 void cvirt_set_termination_target(pid_t pid) {
     termination_target = pid;
     if (termination_requested && pid > 0) kill(pid, SIGTERM);

@@ -137,11 +137,6 @@ final class DomainLeases: @unchecked Sendable {
             return nil
         } catch {
             let text = "the leases could not be taken again for the restart (on_lockfailure is restart): \(error)"
-            state.withLock { state in
-                for index in state.entries.indices where state.entries[index].state != .held {
-                    state.entries[index].error = state.entries[index].error ?? error.description
-                }
-            }
             log(text)
             return text
         }
@@ -245,7 +240,8 @@ final class DomainLeases: @unchecked Sendable {
             path: files.monitorSocket, what: "the monitor of domain '\(domainName)'", domain: .kvm,
             timeoutMilliseconds: 1_000)
         defer { monitor.close() }
-        guard let status = try? monitor.call("status", WireEmpty(), returning: MonitorStatus.self),
+        let status = try? monitor.call(MonitorMethod.status.rawValue, WireEmpty(), returning: MonitorStatus.self)
+        guard let status,
             status.state == .running
         else { return }
         state.withLock { $0.paused = false }
@@ -391,13 +387,11 @@ final class DomainLeases: @unchecked Sendable {
         case .restart:
             state.withLock { $0.failure = .restart("\(what); on_lockfailure is restart") }
             setAction("stopping the guest to start it again once the leases are back")
-            if !callMonitor("quit") {
-                // A hypervisor that cannot be asked is ended the hard way; the run loop restarts it.
-                if let text = try? SmallFile.readText(files.hypervisorPIDFile, limit: 64),
-                    let pid = Int32(text.split(separator: "\n").first ?? "")
-                {
-                    kill(pid, SIGKILL)
-                }
+            if !callMonitor(.quit) {
+                // A hypervisor that cannot be asked is ended the hard way; the run loop restarts it. The pid is
+                // the one the supervisor spawned, never the pid file the confined hypervisor writes itself.
+                let pid = cvirt_termination_target()
+                if pid > 0 { kill(pid, SIGKILL) }
             }
         }
     }
@@ -409,18 +403,19 @@ final class DomainLeases: @unchecked Sendable {
         kill(getpid(), SIGTERM)
     }
 
-    private func pauseGuest() -> Bool { callMonitor("pause") }
+    private func pauseGuest() -> Bool { callMonitor(.pause) }
 
-    private func callMonitor(_ method: String) -> Bool {
+    /// Calls the hypervisor's monitor; the answer itself is not needed (`WireEmpty` reads any object).
+    private func callMonitor(_ method: MonitorMethod) -> Bool {
         let monitor = FrameClient(
             path: files.monitorSocket, what: "the monitor of domain '\(domainName)'", domain: .kvm,
             timeoutMilliseconds: 2_000)
         defer { monitor.close() }
         do {
-            _ = try monitor.call(method, WireEmpty(), returning: WireIgnored.self)
+            _ = try monitor.call(method.rawValue, WireEmpty(), returning: WireEmpty.self)
             return true
         } catch {
-            log("monitor '\(method)' failed: \(error)")
+            log("monitor '\(method.rawValue)' failed: \(error)")
             return false
         }
     }
@@ -444,16 +439,11 @@ final class DomainLeases: @unchecked Sendable {
                 epochSeconds: Int(time(nil)))
         }
         do {
-            try SmallFile.writeAtomically(files.leasesFile, try FrameCodec.jsonLine(status), mode: 0o644)
+            try SmallFile.writeAtomically(files.leasesFile, status.jsonLine(), mode: 0o644)
         } catch {
             log("cannot write '\(files.leasesFile)': \(error)")
         }
     }
-}
-
-/// Any result, unread (the monitor's pause and quit answers are not needed).
-private struct WireIgnored: Decodable {
-    init(from decoder: any Decoder) throws {}
 }
 
 /// A value behind a pthread mutex, shared by the supervisor's main thread and the lease watcher (the

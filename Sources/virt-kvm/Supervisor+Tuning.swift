@@ -60,7 +60,6 @@ final class SupervisorTuning {
     /// hypervisor's exec), then places the hypervisor when its vCPUs must be placed before they run. Throws (after
     /// removing what it made) when the definition needs cgroups that cannot be had.
     func afterSpawn(_ pid: Int32) throws(VirtError) {
-        failure = nil
         guard startsPaused else { return }
         try makeGroupsOnce()
         try placeHypervisor(pid)
@@ -101,7 +100,7 @@ final class SupervisorTuning {
             throw VirtError(error.code, .kvm, "cannot start domain '\(domain)': \(error.message)", errno: error.errno)
         }
         cgroup = group
-        log("cgroups '\(group.relativePath(.domain))' ready (\(host.summary))")
+        Supervisor.log("cgroups '\(group.relativePath(.domain))' ready (\(host.summary))")
     }
 
     /// A host without usable cgroups: an error when the definition needs them, a log line otherwise.
@@ -112,7 +111,7 @@ final class SupervisorTuning {
                 "cannot start domain '\(domain)': its <cputune>/<numatune> values need cgroups, but the supervisor has "
                     + "\(why)")
         }
-        log("running without cgroups: \(why)")
+        Supervisor.log("running without cgroups: \(why)")
     }
 
     /// Writes every value the definition gives into the fresh groups.
@@ -163,11 +162,11 @@ final class SupervisorTuning {
             try placeVCPUs(threads: threads, resume: resume)
             return true
         } catch where error.errno == ESRCH {
-            log("the hypervisor's guest ended before all its threads were placed: \(error.description)")
+            Supervisor.log("the hypervisor's guest ended before all its threads were placed: \(error.description)")
             return true
         } catch {
             failure = error.description
-            log("placing the vCPUs failed: \(error.description); stopping the hypervisor")
+            Supervisor.log("placing the vCPUs failed: \(error.description); stopping the hypervisor")
             kill(pid, SIGKILL)
             return false
         }
@@ -223,11 +222,7 @@ final class SupervisorTuning {
             try cgroup.remove()
             self.cgroup = nil
         } catch {
-            log("cannot remove the cgroups of domain '\(domain)': \(error.description)")
+            Supervisor.log("cannot remove the cgroups of domain '\(domain)': \(error.description)")
         }
-    }
-
-    private func log(_ message: String) {
-        printError("\(DomainExitStatus.iso8601(Int(time(nil)))) supervisor \(getpid()): \(message)")
     }
 }

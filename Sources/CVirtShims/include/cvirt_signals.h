@@ -14,6 +14,9 @@ int cvirt_install_termination_forwarder(void);
 /// new target is sent SIGTERM at once.
 void cvirt_set_termination_target(pid_t pid);
 
+/// The pid last given to cvirt_set_termination_target (0: none): the hypervisor the supervisor spawned.
+pid_t cvirt_termination_target(void);
+
 /// Non-zero once SIGTERM, SIGINT or SIGHUP arrived.
 int cvirt_termination_requested(void);
 

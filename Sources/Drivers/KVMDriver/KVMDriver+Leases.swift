@@ -53,7 +53,7 @@ extension KVMDriver {
     /// The supervisor's account of a running domain's leases; nil when it holds none.
     func leaseStatus(name: String, uuid: UUID) -> DomainLeaseStatus? {
         guard let bytes = try? SmallFile.read(runFiles(name: name, uuid: uuid).leasesFile) else { return nil }
-        return try? FrameCodec.decode(DomainLeaseStatus.self, from: bytes)
+        return try? DomainLeaseStatus.decodeJSON(bytes)
     }
 
     /// `domleases`: the leases a running domain holds (none when it is not running).
@@ -103,15 +103,9 @@ extension KVMDriver {
 
     /// The daemon's `list all`; empty when no daemon listens.
     private func daemonLeases() throws -> [LeaseRecord] {
-        let result: Result<[LeaseRecord], VirtError>
-        do {
-            result = .success(try LeaseClient(paths: lockdPaths, daemonExecutable: nil).allLeases())
+        do throws(VirtError) {
+            return try LeaseClient(paths: lockdPaths, daemonExecutable: nil).allLeases()
         } catch {
-            result = .failure(error)
-        }
-        switch result {
-        case .success(let records): return records
-        case .failure(let error):
             if error.errno == ENOENT || error.errno == ECONNREFUSED { return [] }
             throw error
         }

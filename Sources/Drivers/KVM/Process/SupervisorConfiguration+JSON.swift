@@ -342,6 +342,47 @@ extension SupervisorLeases.Resource: JSONCodable {
 extension LeaseKind: JSONCodable {}
 extension LeaseFailureAction: JSONCodable {}
 
+/// `<run>/<name>.leases`: written by the supervisor when it takes the leases (before the guest runs), read by
+/// every command's reconciliation.
+extension DomainLeaseStatus: JSONCodable {
+    public init(json: JSONField) throws(JSONShapeError) {
+        self.init(
+            supervisorPID: try json.required("supervisorPID"), daemonPID: try json.optional("daemonPID"),
+            onLockFailure: try json.required("onLockFailure"), action: try json.optional("action"),
+            pausedForLockFailure: try json.required("pausedForLockFailure"), leases: try json.required("leases"),
+            epochSeconds: try json.required("epochSeconds"))
+    }
+
+    public func write(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.member("supervisorPID", supervisorPID)
+        writer.member("daemonPID", ifPresent: daemonPID)
+        writer.member("onLockFailure", onLockFailure)
+        writer.member("action", ifPresent: action)
+        writer.member("pausedForLockFailure", pausedForLockFailure)
+        writer.member("leases", leases)
+        writer.member("epochSeconds", epochSeconds)
+        writer.endObject()
+    }
+}
+
+extension DomainLeaseStatus.State: JSONCodable {}
+
+extension DomainLeaseStatus.Entry: JSONCodable {
+    public init(json: JSONField) throws(JSONShapeError) {
+        self.init(
+            resource: try json.required("resource"), state: try json.required("state"), error: try json.optional("error"))
+    }
+
+    public func write(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.member("resource", resource)
+        writer.member("state", state)
+        writer.member("error", ifPresent: error)
+        writer.endObject()
+    }
+}
+
 // The start's pipe reports (hypervisor → supervisor → `virtsh`), written and read as the guest begins to run.
 
 /// Codable's form of an enumeration with associated values: one member named after the case, holding an object
