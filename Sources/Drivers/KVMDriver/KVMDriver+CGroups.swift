@@ -14,7 +14,7 @@ extension KVMDriver {
     /// qualify it with a hash of their store, so that two stores' domains of one name never share a group.
     func cgroupName(_ domain: String) -> String {
         DomainCGroup.groupName(
-            domain: domain, qualifier: uri == "kvm:///system" ? nil : DomainCGroup.qualifier(for: paths.storePath))
+            domain: domain, qualifier: paths.kind == .system ? nil : DomainCGroup.qualifier(for: paths.storePath))
     }
 
     /// The domain's cgroup tree on this host, or nil when the host has no usable hierarchy.

@@ -80,15 +80,15 @@ extension KVMDriver {
     /// Starts a defined domain: resolve its configuration, launch the supervisor, wait for the guest to be
     /// ready, record the processes and the live XML. A failed start leaves nothing running or recorded.
     func startDomain(_ uuid: UUID, flags: StartFlags, prepared: PrelaunchedSupervisor?) throws {
-        defer { prepared?.cancel() }
-        try reconcile()
-        let domain = try store.require(.uuid(uuid))
-        if domain.id != nil { throw VirtError(.operationInvalid, .kvm, "domain is already running") }
         // The supervisor process loads while the domain is resolved below (or since before the connection opened,
         // when the caller prepared the start); it waits for its configuration, and exits untouched if this start
         // fails first (or it is started afresh below if it could not be).
-        let early = prepared ?? (try? DomainProcess.prelaunch())
+        var early = prepared
         defer { early?.cancel() }
+        try reconcile()
+        let domain = try store.require(.uuid(uuid))
+        if domain.id != nil { throw VirtError(.operationInvalid, .kvm, "domain is already running") }
+        if early == nil { early = try? DomainProcess.prelaunch() }
         let definition = try definition(uuid, live: false)
         let resolver = HypervisorConfigurationResolver(definition: definition)
         var hypervisor = try resolver.resolve()
@@ -222,15 +222,8 @@ extension KVMDriver {
 
     /// CPU time of the running hypervisor process (user + system), in nanoseconds, from `/proc/PID/stat`.
     func cpuTimeNanoseconds(_ uuid: UUID) -> UInt64 {
-        guard let status = try? store.runtimeStatus(uuid), let pid = status.pid,
-            let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return 0 }
-        // Fields after "(comm) ": state is field 3, utime 14, stime 15.
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 12, let user = UInt64(fields[11]), let system = UInt64(fields[12]) else { return 0 }
-        let ticks = UInt64(max(sysconf(Int32(_SC_CLK_TCK)), 1))
-        return (user + system) * 1_000_000_000 / ticks
+        guard let status = try? store.runtimeStatus(uuid), let pid = status.pid else { return 0 }
+        return ProcStat(path: "/proc/\(pid)/stat")?.cpuTimeNanoseconds ?? 0
     }
 }
 

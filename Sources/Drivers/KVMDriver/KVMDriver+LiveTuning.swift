@@ -312,20 +312,13 @@ extension KVMDriver: TuningDriver {
             throw VirtError(.operationInvalid, .kvm, "cannot retrieve vcpu information for inactive domain")
         }
         let (_, process) = try runningProcess(uuid)
-        let ticks = UInt64(max(sysconf(Int32(_SC_CLK_TCK)), 1))
         return try process.vcpuThreadIDs().enumerated().map { index, tid in
             let path = "/proc/\(process.hypervisor.pid)/task/\(tid)/stat"
-            let stat = try HostFileSystem().read(path)
-            guard let close = stat.lastIndex(of: ")") else {
-                throw VirtError.internal("'\(path)' has no command name", .kvm)
-            }
-            // Fields after "(comm) ": utime is field 14, stime 15, processor 39.
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 36, let user = UInt64(fields[11]), let system = UInt64(fields[12]),
-                let cpu = Int(fields[36])
-            else { throw VirtError.internal("cannot parse '\(path)'", .kvm) }
+            // Field 39 is the CPU the thread last ran on.
+            guard let stat = ProcStat(path: path), let time = stat.cpuTimeNanoseconds, let cpu = stat.number(39)
+            else { throw VirtError.internal("cannot read or parse '\(path)'", .kvm) }
             return VCPURuntimeInfo(
-                number: index, state: .running, cpuTimeNs: (user + system) * 1_000_000_000 / ticks, cpu: cpu,
+                number: index, state: .running, cpuTimeNs: time, cpu: Int(cpu),
                 affinity: try ThreadAffinity.get(thread: tid))
         }
     }

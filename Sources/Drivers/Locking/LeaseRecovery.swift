@@ -17,14 +17,8 @@ public struct PeerProcess: Codable, Hashable, Sendable {
 
     /// The running process `pid`; nil when there is none (or only its zombie).
     public static func of(_ pid: Int32) -> PeerProcess? {
-        guard pid > 0, let bytes = Posix.readFile("/proc/\(pid)/stat", limit: 4096) else { return nil }
-        // The command name may hold spaces and parentheses: the fields start after the last ')'.
-        guard let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
-        let fields = bytes[(close + 1)...].split(separator: UInt8(ascii: " "))
-        // fields[0] is field 3 (state); starttime is field 22.
-        guard fields.count > 19, let state = fields.first?.first else { return nil }
-        if state == UInt8(ascii: "Z") || state == UInt8(ascii: "X") { return nil }
-        guard let start = UInt64(String(decoding: fields[fields.startIndex + 19], as: UTF8.self)) else { return nil }
+        guard pid > 0, let stat = ProcStat(path: "/proc/\(pid)/stat"), !stat.isEnded, let start = stat.startTime
+        else { return nil }
         return PeerProcess(pid: pid, startTime: start)
     }
 
