@@ -150,15 +150,25 @@ extension DomainCGroup {
     /// Restricts the domain and all its groups to host memory nodes `nodes` (`cpuset.mems`), the confinement
     /// `<numatune mode='restrictive'>` means. Children must stay within their parent, so the domain group is
     /// widened to both sets first, then the children are set, then the domain group is narrowed. Pages already
-    /// allocated are not moved.
+    /// allocated are not moved. A failure puts back what was changed (best effort) before it is reported, so a
+    /// running domain is not left half confined.
     public func setMems(_ nodes: CPUSet) throws(VirtError) {
         let domainFile = try file(.cpuset, .domain, "cpuset.mems")
         let current = try cpusetValue(.domain, "mems")
         try files.write(domainFile, current.union(nodes).description)
-        for scope in scopes where scope != .domain {
-            try files.write(try file(.cpuset, scope, "cpuset.mems"), nodes.description)
+        var changed: [String] = []
+        do {
+            for scope in scopes where scope != .domain {
+                let child = try file(.cpuset, scope, "cpuset.mems")
+                try files.write(child, nodes.description)
+                changed.append(child)
+            }
+            try files.write(domainFile, nodes.description)
+        } catch {
+            for child in changed { try? files.write(child, current.description) }
+            try? files.write(domainFile, current.description)
+            throw error
         }
-        try files.write(domainFile, nodes.description)
     }
 
     /// The memory nodes of `scope` (`cpuset.mems`, or the effective ones in v2 when the group sets none).

@@ -165,34 +165,46 @@ public struct DomainCGroup: Sendable {
     /// Removes the children and the domain group from every hierarchy, then the partition when no other domain
     /// uses it. The children are found by listing the domain group, so a tree made for another vCPU count goes
     /// too. Tasks that are still exiting (a killed hypervisor being torn down) keep a group busy: the removal
-    /// retries for up to `timeoutMilliseconds`, then fails naming the group and the tasks left in it.
+    /// retries for up to `timeoutMilliseconds`, then fails naming the group and the tasks left in it. Every
+    /// hierarchy is tried even when one fails; the first failure is reported.
     public func remove(timeoutMilliseconds: Int = 2_000) throws(VirtError) {
         let deadline = Self.monotonicMilliseconds() + timeoutMilliseconds
+        var firstFailure: VirtError?
         for (top, _) in host.hierarchies {
-            let domainDirectory = top + "/" + relativePath(.domain)
-            let children = (try files.list(domainDirectory) ?? []).filter {
-                files.exists(domainDirectory + "/" + $0 + "/cgroup.procs")
+            do {
+                try removeTree(top, deadline: deadline)
+            } catch {
+                if firstFailure == nil { firstFailure = error }
             }
-            for directory in children.map({ domainDirectory + "/" + $0 }) + [domainDirectory] {
-                while true {
-                    do {
-                        _ = try removeGroup(directory)
-                        break
-                    } catch {
-                        guard error.errno == EBUSY, Self.monotonicMilliseconds() < deadline else {
-                            let tasks = ((try? tasks(at: directory)) ?? []).map(String.init).joined(separator: " ")
-                            throw VirtError(
-                                error.code, .host,
-                                error.message + (tasks.isEmpty ? "" : " (tasks still in it: \(tasks))"),
-                                errno: error.errno)
-                        }
-                        usleep(5_000)
+        }
+        if let firstFailure { throw firstFailure }
+    }
+
+    /// Removes the domain's groups from hierarchy `top`, then the partition when it is empty.
+    private func removeTree(_ top: String, deadline: Int) throws(VirtError) {
+        let domainDirectory = top + "/" + relativePath(.domain)
+        let children = (try files.list(domainDirectory) ?? []).filter {
+            files.exists(domainDirectory + "/" + $0 + "/cgroup.procs")
+        }
+        for directory in children.map({ domainDirectory + "/" + $0 }) + [domainDirectory] {
+            while true {
+                do {
+                    _ = try removeGroup(directory)
+                    break
+                } catch {
+                    guard error.errno == EBUSY, Self.monotonicMilliseconds() < deadline else {
+                        let tasks = ((try? tasks(at: directory)) ?? []).map(String.init).joined(separator: " ")
+                        throw VirtError(
+                            error.code, .host,
+                            error.message + (tasks.isEmpty ? "" : " (tasks still in it: \(tasks))"),
+                            errno: error.errno)
                     }
+                    usleep(5_000)
                 }
             }
-            // Other domains may share the partition; an empty one goes, a busy one stays.
-            _ = try? removeGroup(top + "/" + partition)
         }
+        // Other domains may share the partition; an empty one goes, a busy one stays.
+        _ = try? removeGroup(top + "/" + partition)
     }
 
     /// Removes one group directory.

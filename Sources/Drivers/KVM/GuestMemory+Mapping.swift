@@ -14,9 +14,11 @@ extension GuestMemory {
             throw VirtError(.configUnsupported, .kvm, "\(object) is empty; give every cell some memory")
         }
         guard page > 0, page & (page - 1) == 0, cell.sizeBytes % page == 0 else {
+            let kind = cell.backing.source == .hugetlb ? "huge page size" : "page size"
             throw VirtError(
                 .configUnsupported, .kvm,
-                "\(object) is not a multiple of the huge page size \(page) bytes; round the memory size")
+                "\(object) (\(cell.sizeBytes) bytes) is not a multiple of the \(kind) \(page) bytes; round the memory "
+                    + "size up to a multiple of \(page / 1024) KiB")
         }
     }
 
