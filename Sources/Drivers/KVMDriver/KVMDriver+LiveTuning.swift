@@ -26,14 +26,7 @@ extension KVMDriver: TuningDriver {
         summary: DomainSummary, live: DomainDefinition?, config: DomainDefinition?
     ) {
         let summary = try lookup(.uuid(uuid))
-        var affect = flags
-        if affect.isEmpty { affect = summary.id != nil ? .live : .config }
-        if affect.contains(.live) && summary.id == nil {
-            throw VirtError(.operationInvalid, .kvm, "domain is not running")
-        }
-        if affect.contains(.config) && !summary.persistent {
-            throw VirtError(.operationInvalid, .kvm, "transient domains do not have any persistent config")
-        }
+        let affect = try flags.resolved(active: summary.id != nil, persistent: summary.persistent, domain: .kvm)
         return (
             summary, affect.contains(.live) ? try definition(uuid, live: true) : nil,
             affect.contains(.config) ? try definition(uuid, live: false) : nil
@@ -42,13 +35,9 @@ extension KVMDriver: TuningDriver {
 
     /// The one definition `flags` chooses (`virDomainObjGetOneDef`); both flags at once is an error.
     private func oneDefinition(_ uuid: UUID, _ flags: DomainAffect) throws -> DomainDefinition {
-        let (_, live, config) = try definitions(uuid, flags)
-        if live != nil && config != nil {
-            throw VirtError(
-                .usage, .kvm, "Flags 'VIR_DOMAIN_AFFECT_LIVE' and 'VIR_DOMAIN_AFFECT_CONFIG' are mutually exclusive")
-        }
-        guard let chosen = live ?? config else { throw VirtError.internal("no definition chosen", .kvm) }
-        return chosen
+        let summary = try lookup(.uuid(uuid))
+        let affect = try flags.resolvedOne(active: summary.id != nil, persistent: summary.persistent, domain: .kvm)
+        return try definition(uuid, live: affect.contains(.live))
     }
 
     private func saveLive(_ uuid: UUID, _ definition: DomainDefinition) throws {

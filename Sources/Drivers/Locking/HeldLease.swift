@@ -105,10 +105,7 @@ public struct HeldLease: Codable, Sendable {
         guard key.isIndirect else { return }
         var writer = JSONWriter()
         writer.beginObject()
-        writer.member("uuid", owner.uuid)
-        writer.member("name", owner.name)
-        writer.member("pid", Int64(owner.pid))
-        writer.member("host", owner.host)
+        owner.writeMembers(to: &writer)
         writer.member("mode", mode.rawValue)
         writer.endObject()
         var line = writer.bytes
@@ -136,18 +133,18 @@ public struct HeldLease: Codable, Sendable {
 
     /// Decodes what an indirect lease file says about its holder.
     static func decodeIdentity(_ bytes: [UInt8]) -> LeaseOwner? {
-        let line = bytes.prefix { $0 != UInt8(ascii: "\n") }
-        guard let json = JSONValue.parse(Array(line)) else { return nil }
-        return try? LeaseOwner(json: json, at: "")
+        identity(bytes).flatMap { try? LeaseOwner(json: $0, at: "") }
     }
 
     /// The holder an indirect lease file names as its exclusive holder (files of shared holders are not
     /// emptied by each holder, so only an exclusive name says that nobody let go).
     static func exclusiveHolder(_ bytes: [UInt8]) -> LeaseOwner? {
-        let line = bytes.prefix { $0 != UInt8(ascii: "\n") }
-        guard let json = JSONValue.parse(Array(line)), json["mode"] == .string(LeaseMode.exclusive.rawValue) else {
-            return nil
-        }
+        guard let json = identity(bytes), json["mode"] == .string(LeaseMode.exclusive.rawValue) else { return nil }
         return try? LeaseOwner(json: json, at: "")
+    }
+
+    /// The first line of an indirect lease file, parsed.
+    private static func identity(_ bytes: [UInt8]) -> JSONValue? {
+        JSONValue.parse(Array(bytes.prefix { $0 != UInt8(ascii: "\n") }))
     }
 }

@@ -135,11 +135,16 @@ extension LeaseOwner: LockWireCodable {
     /// Writes an owner.
     public func write(to writer: inout JSONWriter) {
         writer.beginObject()
+        writeMembers(to: &writer)
+        writer.endObject()
+    }
+
+    /// The owner's members, for an object that says more (an indirect lease file adds the mode).
+    func writeMembers(to writer: inout JSONWriter) {
         writer.member("uuid", uuid)
         writer.member("name", name)
         writer.member("pid", Int64(pid))
         writer.member("host", host)
-        writer.endObject()
     }
 }
 

@@ -17,18 +17,7 @@ extension TestDriver: TuningDriver {
     private func oneDefinition(_ uuid: UUID, _ flags: DomainAffect) throws -> (Int, Bool) {
         let position = try index(.uuid(uuid))
         let domain = domains[position]
-        var affect = flags
-        if affect.isEmpty { affect = domain.isActive ? .live : .config }
-        if !domain.isActive && affect.contains(.live) {
-            throw VirtError(.operationInvalid, .test, "domain is not running")
-        }
-        if !domain.persistent && affect.contains(.config) {
-            throw VirtError(.operationInvalid, .test, "transient domains do not have any persistent config")
-        }
-        if affect.contains(.live) && affect.contains(.config) {
-            throw VirtError(
-                .usage, .test, "Flags 'VIR_DOMAIN_AFFECT_LIVE' and 'VIR_DOMAIN_AFFECT_CONFIG' are mutually exclusive")
-        }
+        let affect = try flags.resolvedOne(active: domain.isActive, persistent: domain.persistent, domain: .test)
         return (position, affect.contains(.live))
     }
 

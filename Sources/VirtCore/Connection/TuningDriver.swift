@@ -12,6 +12,31 @@ public struct DomainAffect: OptionSet, Sendable, Hashable {
     public static let config = DomainAffect(rawValue: 2)
     /// `VIR_DOMAIN_AFFECT_CURRENT`.
     public static let current: DomainAffect = []
+
+    /// The definitions these flags choose for a domain (libvirt's `virDomainObjGetDefs`): none given means the live
+    /// one of a running domain, else the persistent one. Refuses the live one of an inactive domain and the
+    /// persistent one of a transient domain, with libvirt's messages; errors carry `domain`.
+    public func resolved(active: Bool, persistent: Bool, domain: VirtError.Domain) throws(VirtError) -> DomainAffect {
+        var affect = self
+        if affect.isEmpty { affect = active ? .live : .config }
+        if affect.contains(.live) && !active { throw VirtError(.operationInvalid, domain, "domain is not running") }
+        if affect.contains(.config) && !persistent {
+            throw VirtError(.operationInvalid, domain, "transient domains do not have any persistent config")
+        }
+        return affect
+    }
+
+    /// The one definition these flags choose (`virDomainObjGetOneDef`): both at once is libvirt's usage error.
+    public func resolvedOne(active: Bool, persistent: Bool, domain: VirtError.Domain) throws(VirtError)
+        -> DomainAffect
+    {
+        let affect = try resolved(active: active, persistent: persistent, domain: domain)
+        if affect.contains(.live) && affect.contains(.config) {
+            throw VirtError(
+                .usage, domain, "Flags 'VIR_DOMAIN_AFFECT_LIVE' and 'VIR_DOMAIN_AFFECT_CONFIG' are mutually exclusive")
+        }
+        return affect
+    }
 }
 
 /// `virDomainGetVcpusFlags` flags: which count (`VIR_DOMAIN_VCPU_MAXIMUM`, `_GUEST`) of which definition.
